@@ -1,0 +1,167 @@
+"""The review queue: open escalations first, a decision form, and bulk approve / reject."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+
+from salesops.admin.forms import (
+    EscalationDecisionForm,
+    RejectSelectedForm,
+    pretty_json,
+    with_user,
+)
+from salesops.models import Escalation
+from salesops.services.escalations import EscalationError, escalation_approve, escalation_reject
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Status, with the open queue as the default view."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*Escalation.Status.choices, ("all", "All")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value() or Escalation.Status.OPEN
+        return queryset if value == "all" else queryset.filter(status=value)
+
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+        current = self.value() or Escalation.Status.OPEN
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    form = EscalationDecisionForm
+    list_display = ("id", "sop", "record", "short_reason", "status", "created_at", "decided_by")
+    list_filter = (StatusFilter, "run__sop")
+    search_fields = ("run__record_id", "reason")
+    list_select_related = ("run__sop", "decided_by")
+    actions = ("approve_selected", "reject_selected")
+    readonly_fields = ("run_link", "sop", "record", "reason", "failed_checks", "output_json",
+                       "status", "decided_by", "decided_at", "decision_note", "edited_json")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Escalation | None = None) -> list:
+        review = ("run_link", "sop", "record", "reason", "failed_checks", "output_json")
+        if obj is not None and obj.status == Escalation.Status.OPEN:
+            return [
+                ("Why this run needs a human", {"fields": review}),
+                ("Decision", {"fields": ("decision", "edited_result", "note")}),
+            ]
+        return [
+            ("Why this run needed a human", {"fields": review}),
+            ("Decision", {"fields": ("status", "decided_by", "decided_at", "decision_note",
+                                     "edited_json")}),
+        ]
+
+    def get_form(self, request: HttpRequest, obj: Escalation | None = None, **kwargs: Any) -> Any:
+        return with_user(super().get_form(request, obj, **kwargs), request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # runs escalate themselves
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != Escalation.Status.OPEN:
+            return False  # decided: shown read-only
+        return super().has_change_permission(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: Escalation, form: EscalationDecisionForm, change: bool
+    ) -> None:
+        # The decision service already ran during validation (see forms.py).
+        self.message_user(request, f"Escalation {obj.pk}: {form.instance.status}.", messages.SUCCESS)
+
+    @admin.action(description="Approve selected", permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Escalation]) -> None:
+        self._decide_each(request, queryset, lambda e: escalation_approve(
+            escalation=e, user=request.user))
+
+    @admin.action(description="Reject selected…", permissions=["change"])
+    def reject_selected(
+        self, request: HttpRequest, queryset: QuerySet[Escalation]
+    ) -> HttpResponse | None:
+        form = RejectSelectedForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._decide_each(request, queryset, lambda e: escalation_reject(
+                escalation=e, user=request.user, reason=reason))
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Reject escalations",
+            "form": form,
+            "queryset": queryset.select_related("run__sop"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/salesops/escalation/reject_selected.html", context)
+
+    def _decide_each(self, request: HttpRequest, queryset: QuerySet[Escalation], decide: Any) -> None:
+        done, failed = 0, []
+        for escalation in queryset.select_related("run"):
+            try:
+                decide(escalation)
+            except EscalationError as exc:
+                failed.append(f"{escalation.pk}: {exc}")
+                continue
+            done += 1
+        if done:
+            self.message_user(request, f"Decided {done} escalation(s).", messages.SUCCESS)
+        for line in failed:
+            self.message_user(request, f"Escalation {line}", messages.ERROR)
+
+    @admin.display(description="SOP", ordering="run__sop__name")
+    def sop(self, obj: Escalation) -> str:
+        return f"{obj.run.sop.name} v{obj.run.sop_version.number}"
+
+    @admin.display(description="record", ordering="run__record_id")
+    def record(self, obj: Escalation) -> str:
+        return f"{obj.run.object_type}:{obj.run.record_id}"
+
+    @admin.display(description="reason")
+    def short_reason(self, obj: Escalation) -> str:
+        return Truncator(obj.reason).chars(90)
+
+    @admin.display(description="run")
+    def run_link(self, obj: Escalation) -> str:
+        url = reverse("admin:salesops_run_change", args=[obj.run_id])
+        return format_html('<a href="{}">Run {} (audit timeline)</a>', url, obj.run_id)
+
+    @admin.display(description="checks that stopped the write")
+    def failed_checks(self, obj: Escalation) -> str:
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((c.get("id", ""), c.get("kind", ""), c.get("status", ""), c.get("message", ""))
+             for c in obj.checks),
+        )
+        return format_html(
+            "<table><tr><th>check</th><th>kind</th><th>status</th><th>message</th></tr>{}</table>",
+            rows,
+        )
+
+    @admin.display(description="the run's result")
+    def output_json(self, obj: Escalation) -> str:
+        return format_html("<pre>{}</pre>", pretty_json(obj.run.output))
+
+    @admin.display(description="edited result")
+    def edited_json(self, obj: Escalation) -> str:
+        if obj.edited_output is None:
+            return "-"
+        return format_html("<pre>{}</pre>", pretty_json(obj.edited_output))

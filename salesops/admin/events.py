@@ -1,0 +1,50 @@
+"""Admin for inbound CRM events and the record mirror: read-only, for tracing a run to its cause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from salesops.admin.forms import pretty_json
+from salesops.models import CrmRecordMirror, WebhookEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "source", "name", "object_type", "record_id", "occurred_at",
+                    "received_at", "processed_at", "runs_created")
+    list_filter = ("source", "name", "object_type")
+    search_fields = ("record_id", "=event_id")
+    date_hierarchy = "received_at"
+    fields = ("source", "event_id", "name", "object_type", "record_id", "occurred_at",
+              "received_at", "processed_at", "runs_created", "payload_json")
+    readonly_fields = fields
+
+    @admin.display(description="payload")
+    def payload_json(self, obj: WebhookEvent) -> str:
+        return format_html("<pre>{}</pre>", pretty_json(obj.payload))
+
+
+@admin.register(CrmRecordMirror)
+class CrmRecordMirrorAdmin(ReadOnlyAdmin):
+    list_display = ("record_id", "connector", "object_type", "last_modified", "synced_at")
+    list_filter = ("connector", "object_type")
+    search_fields = ("=record_id",)
+    fields = ("connector", "object_type", "record_id", "last_modified", "synced_at",
+              "properties_json")
+    readonly_fields = fields
+
+    @admin.display(description="properties")
+    def properties_json(self, obj: CrmRecordMirror) -> str:
+        return format_html("<pre>{}</pre>", pretty_json(obj.properties))

@@ -1,0 +1,204 @@
+"""Admin forms: each one validates input, then calls exactly one service in `clean()`.
+
+Services are atomic and raise before storing anything, and the admin wraps the whole request in
+a transaction, so calling the service during validation lets its errors land on the form fields
+instead of turning into a 500 after the form was declared valid.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+
+from salesops.models import Escalation, Fragment, Sop, SopVersion
+from salesops.services.escalations import (
+    EscalationError,
+    escalation_approve,
+    escalation_edit_check,
+    escalation_reject,
+)
+from salesops.services.sops import fragment_update, sop_version_create
+from salesops.specs.model import SpecError
+
+MONOSPACE = {"style": "font-family: monospace; width: 100%; max-width: 110ch;", "spellcheck": "false"}
+
+
+def pretty_json(value: Any) -> str:
+    """JSON as a reviewer reads it: indented, unicode kept."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def with_user(form: type[forms.BaseForm], user: Any) -> type[forms.BaseForm]:
+    """The admin builds forms itself; a subclass carries the request's user to the service."""
+    return type(form.__name__, (form,), {"user": user})
+
+
+class SopForm(forms.ModelForm):
+    """Edit an SOP's text: every save goes through `sop_version_create` (a new immutable version)."""
+
+    text = forms.CharField(widget=forms.Textarea(attrs={**MONOSPACE, "rows": 40}), strip=False)
+    publish = forms.BooleanField(
+        required=False, help_text="Make this version the one new runs use. Unchecked: a draft."
+    )
+
+    class Meta:
+        model = Sop
+        fields = ("name",)
+
+    user: Any = None  # set per request by `with_user`
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.version: SopVersion | None = None
+        self.created = False
+        if self.instance.pk:
+            latest = self.instance.versions.order_by("-number").first()
+            if latest is not None:
+                self.fields["text"].initial = latest.text
+        if "name" in self.fields:
+            self.fields["name"].help_text = "Must match `name:` in the front matter."
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if Sop.objects.filter(name=name).exists():
+            raise forms.ValidationError("An SOP with this name exists; edit it instead.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        name = self.instance.name if self.instance.pk else data.get("name")
+        if not name or self.errors:
+            return data
+        try:
+            self.version, self.created = sop_version_create(
+                sop_name=name, text=data["text"], author=self.user, source="admin",
+                publish=data.get("publish", False),
+            )
+        except SpecError as exc:
+            self.add_error("text", [str(issue) for issue in exc.issues])
+            return data
+        # The service made (or found) the Sop; the admin saves nothing more on it.
+        self.instance = Sop.objects.get(pk=self.version.sop_id)
+        return data
+
+
+class SopVersionTryForm(forms.Form):
+    """Pick a CRM record to try a version on in shadow mode."""
+
+    record_id = forms.CharField(max_length=64, help_text="The CRM id of the record, e.g. c-0001.")
+
+
+class FragmentForm(forms.ModelForm):
+    """Edit a shared fragment; saving publishes a new version of every SOP that includes it."""
+
+    class Meta:
+        model = Fragment
+        fields = ("name", "text")
+        widgets = {"text": forms.Textarea(attrs={**MONOSPACE, "rows": 30})}
+
+    user: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.upgraded: list[SopVersion] = []
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if Fragment.objects.filter(name=name).exists():
+            raise forms.ValidationError("A fragment with this name exists; edit it instead.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        name = self.instance.name if self.instance.pk else data.get("name")
+        if not name or self.errors:
+            return data
+        try:
+            self.upgraded = fragment_update(name=name, text=data["text"], author=self.user)
+        except SpecError as exc:
+            self.add_error("text", [str(issue) for issue in exc.issues])
+            return data
+        self.instance = Fragment.objects.get(name=name)
+        return data
+
+
+class EscalationDecisionForm(forms.ModelForm):
+    """A reviewer's decision on an escalated run: approve, edit then approve, or reject."""
+
+    APPROVE, EDIT, REJECT = "approve", "edit", "reject"
+
+    decision = forms.ChoiceField(
+        choices=[(APPROVE, "Approve as is"), (EDIT, "Edit, then approve"), (REJECT, "Reject")],
+        widget=forms.RadioSelect,
+    )
+    edited_result = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={**MONOSPACE, "rows": 24}),
+        help_text="Used for 'Edit, then approve'. Must pass the SOP's schema and grounding checks.",
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A note with the approval; required as the reason when rejecting.",
+    )
+
+    class Meta:
+        model = Escalation
+        fields: tuple[str, ...] = ()
+
+    user: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.run.output is not None:
+            self.fields["edited_result"].initial = pretty_json(self.instance.run.output)
+
+    def clean_edited_result(self) -> Any:
+        raw = self.cleaned_data.get("edited_result", "")
+        if self.data.get(self.add_prefix("decision")) != self.EDIT:
+            return None
+        if not raw.strip():
+            raise forms.ValidationError("Paste the edited result (JSON) to approve with an edit.")
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from exc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        decision, note = data["decision"], data.get("note", "").strip()
+        edited = data.get("edited_result")
+        if decision == self.REJECT and not note:
+            self.add_error("note", "A rejection needs a reason.")
+            return data
+        if decision == self.EDIT:
+            report = escalation_edit_check(escalation=self.instance, output=edited)
+            hard = [o for o in report.failures if o.kind in ("schema", "grounding")]
+            if hard:
+                self.add_error("edited_result", [f"{o.kind} {o.id}: {o.message}" for o in hard])
+                return data
+        try:
+            if decision == self.REJECT:
+                self.instance = escalation_reject(
+                    escalation=self.instance, user=self.user, reason=note
+                )
+            else:
+                self.instance = escalation_approve(
+                    escalation=self.instance, user=self.user, edited_output=edited, note=note
+                )
+        except EscalationError as exc:
+            self.add_error(None, str(exc))
+        return data
+
+
+class RejectSelectedForm(forms.Form):
+    """The reason for rejecting several escalations at once."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,151 @@
+"""Admin for runs: a read-only audit view (steps, writes, input, output) and a retry action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from salesops.admin.forms import pretty_json
+from salesops.models import Run, RunStep, WriteBack
+from salesops.services.runs import run_retry
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RunStepInline(ReadOnlyInline):
+    """The audit timeline: every model call, tool call, check and write, in order."""
+
+    model = RunStep
+    verbose_name_plural = "audit timeline"
+    fields = ("seq", "kind", "name", "status", "message", "tokens", "latency")
+    readonly_fields = fields
+    ordering = ("seq",)
+
+    @admin.display(description="tokens in/out (cache r/w)")
+    def tokens(self, obj: RunStep) -> str:
+        if not (obj.input_tokens or obj.output_tokens):
+            return "-"
+        return (
+            f"{obj.input_tokens}/{obj.output_tokens} "
+            f"({obj.cache_read_tokens}/{obj.cache_write_tokens})"
+        )
+
+    @admin.display(description="latency")
+    def latency(self, obj: RunStep) -> str:
+        return f"{obj.latency_ms:.0f} ms"
+
+
+class WriteBackInline(ReadOnlyInline):
+    model = WriteBack
+    verbose_name_plural = "CRM writes"
+    fields = ("seq", "kind", "status", "result", "external_id", "error", "payload_json")
+    readonly_fields = fields
+
+    @admin.display(description="payload")
+    def payload_json(self, obj: WriteBack) -> str:
+        return format_html("<pre>{}</pre>", pretty_json(obj.payload))
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ("id", "sop", "version", "record", "state", "engine", "trigger", "shadow",
+                    "queued_at", "duration")
+    list_filter = ("state", "engine", "sop", "trigger", "shadow")
+    search_fields = ("record_id", "=idempotency_key")
+    list_select_related = ("sop", "sop_version")
+    date_hierarchy = "queued_at"
+    actions = ("retry_failed",)
+    inlines = (RunStepInline, WriteBackInline)
+    fieldsets = [
+        (None, {"fields": ("sop", "sop_version", "record", "state", "reason", "escalation_link",
+                           "trigger", "shadow", "created_by")}),
+        ("Engine", {"fields": ("engine", "model", "attempts", "queued_at", "started_at",
+                               "finished_at", "duration", "usage", "cost_usd")}),
+        ("Result", {"fields": ("output_json",)}),
+        ("Input: the record document the engine saw", {"fields": ("input_json",),
+                                                         "classes": ("collapse",)}),
+    ]
+    readonly_fields = ("sop", "sop_version", "record", "state", "reason", "escalation_link",
+                       "trigger", "shadow", "created_by", "engine", "model", "attempts",
+                       "queued_at", "started_at", "finished_at", "duration", "usage", "cost_usd",
+                       "output_json", "input_json")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # runs start from events, schedules, the API or the run_sop command
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an audit record
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("salesops.change_run")
+
+    @admin.action(description="Retry failed runs", permissions=["retry"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        retried, skipped = [], []
+        for run in queryset:
+            try:
+                run_retry(run=run)
+            except ValueError:
+                skipped.append(f"{run.pk} ({run.state})")
+                continue
+            retried.append(str(run.pk))
+        if retried:
+            self.message_user(request, f"Queued again: run {', '.join(retried)}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"Not failed, left alone: run {', '.join(skipped)}.", messages.WARNING
+            )
+
+    @admin.display(description="version", ordering="sop_version__number")
+    def version(self, obj: Run) -> str:
+        return f"v{obj.sop_version.number}"
+
+    @admin.display(description="record", ordering="record_id")
+    def record(self, obj: Run) -> str:
+        return f"{obj.object_type}:{obj.record_id}"
+
+    @admin.display(description="duration")
+    def duration(self, obj: Run) -> str:
+        ms = obj.duration_ms
+        return "-" if ms is None else f"{ms:.0f} ms"
+
+    @admin.display(description="tokens")
+    def usage(self, obj: Run) -> str:
+        return (
+            f"in {obj.input_tokens}, out {obj.output_tokens}, "
+            f"cache read {obj.cache_read_tokens}, cache write {obj.cache_write_tokens}"
+        )
+
+    @admin.display(description="escalation")
+    def escalation_link(self, obj: Run) -> str:
+        escalation = getattr(obj, "escalation", None)
+        if escalation is None:
+            return "-"
+        url = reverse("admin:salesops_escalation_change", args=[escalation.pk])
+        return format_html('<a href="{}">Escalation {} ({})</a>', url, escalation.pk,
+                           escalation.status)
+
+    @admin.display(description="output")
+    def output_json(self, obj: Run) -> str:
+        return format_html("<pre>{}</pre>", pretty_json(obj.output))
+
+    @admin.display(description="input")
+    def input_json(self, obj: Run) -> str:
+        return format_html("<pre>{}</pre>", pretty_json(obj.input))

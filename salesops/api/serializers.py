@@ -1,0 +1,92 @@
+"""Output serializers shared by several endpoints; input serializers live in their views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from salesops.models import Escalation, Run
+
+
+class SopVersionOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    published = serializers.BooleanField()
+    source = serializers.CharField()
+    content_hash = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class SopOutput(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    object_type = serializers.CharField()
+    enabled = serializers.BooleanField()
+    published_version = serializers.IntegerField(source="published_version.number", default=None)
+
+
+class SopDetailOutput(SopOutput):
+    description = serializers.CharField()
+    published_text = serializers.CharField(source="published_version.text", default=None)
+    versions = SopVersionOutput(many=True)
+
+
+class RunStepOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    cache_read_tokens = serializers.IntegerField()
+    cache_write_tokens = serializers.IntegerField()
+    latency_ms = serializers.FloatField()
+
+
+class RunOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    sop = serializers.CharField(source="sop.name")
+    sop_version = serializers.IntegerField(source="sop_version.number")
+    object_type = serializers.CharField()
+    record_id = serializers.CharField()
+    trigger = serializers.CharField()
+    shadow = serializers.BooleanField()
+    state = serializers.CharField()
+    engine = serializers.CharField()
+    reason = serializers.CharField()
+    output = serializers.JSONField()
+    queued_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField()
+    escalation = serializers.SerializerMethodField()
+
+    def get_escalation(self, run: Run) -> int | None:
+        escalation = getattr(run, "escalation", None)
+        return escalation.pk if escalation else None
+
+
+class RunDetailOutput(RunOutput):
+    input = serializers.JSONField()
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    cost_usd = serializers.DecimalField(max_digits=10, decimal_places=6)
+    steps = serializers.SerializerMethodField()
+
+    def get_steps(self, run: Run) -> list[dict[str, Any]]:
+        return RunStepOutput(run.steps.order_by("seq"), many=True).data
+
+
+class EscalationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    run = serializers.IntegerField(source="run_id")
+    sop = serializers.CharField(source="run.sop.name")
+    record_id = serializers.CharField(source="run.record_id")
+    reason = serializers.CharField()
+    checks = serializers.JSONField()
+    status = serializers.ChoiceField(choices=Escalation.Status.choices)
+    output = serializers.JSONField(source="run.output")
+    edited_output = serializers.JSONField()
+    decided_by = serializers.CharField(source="decided_by.get_username", default=None)
+    decided_at = serializers.DateTimeField()
+    decision_note = serializers.CharField()
+    created_at = serializers.DateTimeField()

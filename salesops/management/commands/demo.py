@@ -1,0 +1,109 @@
+"""The main job: set up, run all three SOPs over the sample CRM through the queue, summarise, serve."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from connectors.local.sample import sample_data_load
+from salesops.selectors import runs_summary, runs_wait
+from salesops.services.batches import records_select, runs_start, sop_get
+from salesops.services.schedules import schedules_install
+from salesops.services.sops import library_dir, sop_library_load
+from salesops.services.workers import worker_start, worker_stop
+
+DEMO_SOPS = ("lead-qualification", "follow-up", "deal-review")
+
+
+class Command(BaseCommand):
+    help = "Migrate, load SOPs and sample data, run every SOP through the queue, print a summary, serve."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="exit after the summary")
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="where to serve the admin")
+        parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for runs")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        out = self.stdout
+        call_command("migrate", interactive=False, verbosity=0)
+        report = sop_library_load()
+        for issue in report.issues:
+            out.write(self.style.WARNING(f"library: {issue}"))
+        out.write(f"SOPs: {len(report.created)} new version(s), {len(report.unchanged)} unchanged")
+        counts = sample_data_load(library_dir() / "sample_data" / "crm.json")
+        out.write("sample CRM: " + ", ".join(f"{n} {k} added" for k, n in counts.items()))
+        username, password = self._admin_login()
+        schedules_install()
+        worker = self._start_worker()
+        try:
+            self._run_all(opts["timeout"])
+            out.write(f"\nadmin: http://{opts['addr']}/admin/  login: {username} / {password}")
+            if not opts["no_serve"]:
+                out.write(f"webhooks: http://{opts['addr']}/webhooks/local/  (Ctrl-C to stop)")
+                call_command("runserver", opts["addr"], use_reloader=False)
+        finally:
+            worker_stop(worker)
+
+    def _admin_login(self) -> tuple[str, str]:
+        # One password per checkout, kept beside the database so a second run prints the same one.
+        path = Path(settings.BASE_DIR) / ".admin_password"
+        password = os.environ.get("SALESOPS_ADMIN_PASSWORD") or (
+            path.read_text().strip() if path.exists() else secrets.token_urlsafe(12)
+        )
+        if not path.exists():
+            path.write_text(password)
+            path.chmod(0o600)
+        user_model = get_user_model()
+        user, _ = user_model.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        if not user.check_password(password):
+            user.set_password(password)
+            user.save()
+        return "admin", password
+
+    def _start_worker(self) -> subprocess.Popen[bytes]:
+        worker = worker_start()
+        time.sleep(0.5)
+        if worker.poll() is not None:
+            raise CommandError("the django-q2 worker (qcluster) exited at start; see its output")
+        return worker
+
+    def _run_all(self, timeout: float) -> None:
+        started = timezone.now()
+        all_ids: list[int] = []
+        new_total = 0
+        for name in DEMO_SOPS:
+            sop = sop_get(name=name)
+            runs, new = runs_start(sop=sop, record_ids=records_select(sop=sop), batch="demo")
+            all_ids += [r.pk for r in runs]
+            new_total += new
+        self.stdout.write(f"runs: {len(all_ids)} ({new_total} new) queued on the "
+                          f"{'Redis' if settings.REDIS_URL else 'ORM'} broker")
+        with tqdm(total=len(all_ids), desc="runs", unit="run", file=self.stderr._out) as bar:
+            done = runs_wait(all_ids, timeout=timeout,
+                             on_progress=lambda n: bar.update(n - bar.n))
+        if not done:
+            raise CommandError(f"runs still pending after {timeout:.0f}s; see admin > Runs")
+        self._print_summary(all_ids, started)
+
+    def _print_summary(self, run_ids: list[int], since: Any) -> None:
+        header = f"{'SOP':<20} {'runs':>5} {'written':>8} {'escalated':>10} {'skipped':>8} " \
+                 f"{'failed':>7} {'writes':>7} {'time s':>7}"
+        self.stdout.write("\n" + header + "\n" + "-" * len(header))
+        for row in runs_summary(run_ids, since=since):
+            self.stdout.write(
+                f"{row.sop:<20} {row.runs:>5} {row.written:>8} {row.escalated:>10} "
+                f"{row.skipped:>8} {row.failed:>7} {row.writes:>7} {row.seconds:>7.1f}"
+            )

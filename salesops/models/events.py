@@ -1,0 +1,51 @@
+"""Inbound CRM events and the mirror of CRM records that schedules select from."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class WebhookEvent(models.Model):
+    """A deduplicated inbound CRM event, stored before anything else happens to it."""
+
+    source = models.CharField(max_length=20)  # local | hubspot | salesforce
+    event_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=20)
+    record_id = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    runs_created = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="webhookevent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.name} {self.object_type}:{self.record_id}"
+
+
+class CrmRecordMirror(models.Model):
+    """The last known neutral properties of a CRM record; schedule `where` selectors read it."""
+
+    connector = models.CharField(max_length=20)
+    object_type = models.CharField(max_length=20)
+    record_id = models.CharField(max_length=64)
+    properties = models.JSONField(default=dict)
+    last_modified = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector", "object_type", "record_id"], name="mirror_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["connector", "object_type"])]
+
+    def __str__(self) -> str:
+        return f"{self.connector}:{self.object_type}:{self.record_id}"

@@ -1,0 +1,70 @@
+"""SOPs and their immutable versions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Sop(models.Model):
+    """A standard operating procedure, identified by its stable `name`."""
+
+    name = models.SlugField(max_length=63, unique=True)
+    title = models.CharField(max_length=200)
+    object_type = models.CharField(max_length=20)
+    description = models.TextField(blank=True)
+    # The version runs resolve at start. Null until a version is published.
+    published_version = models.ForeignKey(
+        "SopVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "SOP"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SopVersion(models.Model):
+    """One immutable version of an SOP's text (and the fragments it included at the time)."""
+
+    sop = models.ForeignKey(Sop, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    fragments = models.JSONField(default=dict, blank=True)  # name -> fragment text
+    content_hash = models.CharField(max_length=64)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    source = models.CharField(max_length=200, blank=True)  # "library", "admin", "api"
+    published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sop", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["sop", "number"], name="sopversion_unique_number"),
+            models.UniqueConstraint(fields=["sop", "content_hash"], name="sopversion_unique_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sop.name} v{self.number}"
+
+
+class Fragment(models.Model):
+    """A shared block of prose several SOPs include; editing it upgrades every includer."""
+
+    name = models.SlugField(max_length=63, unique=True)
+    text = models.TextField()
+    content_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

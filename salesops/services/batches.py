@@ -1,0 +1,82 @@
+"""Start runs of one SOP over a selection of records (the run_sop command and the main job)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.base import RecordRef
+from salesops.models import CrmRecordMirror, Run, Sop
+from salesops.services.runs import run_create, run_execute
+from salesops.services.schedules import mirror_document, mirror_sync
+from salesops.specs import compile_expression
+from salesops.specs.model import ExpressionError
+from salesops.specs.scope import ExpressionScope
+
+
+def sop_get(*, name: str) -> Sop:
+    """The SOP called `name`, with a clear error listing the known ones."""
+    try:
+        return Sop.objects.select_related("published_version").get(name=name)
+    except Sop.DoesNotExist:
+        known = ", ".join(Sop.objects.order_by("name").values_list("name", flat=True)) or "none"
+        raise ValueError(f"no SOP named {name!r} (known: {known}); run load_sops first") from None
+
+
+def records_select(*, sop: Sop, where: str | None = None) -> list[str]:
+    """Ids of mirrored records of the SOP's object, filtered by a CEL `where` over `record`."""
+    mirror_sync()
+    kind = settings.SALESOPS["CONNECTOR"]
+    mirrors = CrmRecordMirror.objects.filter(connector=kind, object_type=sop.object_type)
+    if not where:
+        return sorted(mirrors.values_list("record_id", flat=True))
+    expr = compile_expression(where, scope=ExpressionScope.for_sop(sop.object_type),
+                              source="--where", field="where")
+    now = timezone.now()
+    chosen = []
+    for mirror in mirrors.order_by("record_id"):
+        activation = {"record": mirror_document(mirror, now=now), "now": now.isoformat(),
+                      "today": now.date().isoformat()}
+        try:
+            if expr.evaluate(activation) is True:
+                chosen.append(mirror.record_id)
+        except ExpressionError:
+            continue
+    return chosen
+
+
+def runs_start(
+    *, sop: Sop, record_ids: list[str], batch: str | None = None, shadow: bool = False,
+    user: Any = None, enqueue: bool = True,
+) -> tuple[list[Run], int]:
+    """Create one manual run per record (idempotent per `batch` label); returns (runs, new)."""
+    batch = batch or f"manual:{uuid.uuid4().hex}"
+    version = sop.published_version
+    runs, new = [], 0
+    with transaction.atomic():
+        for record_id in record_ids:
+            run, created = run_create(
+                sop=sop, ref=RecordRef(sop.object_type, record_id), trigger=Run.Trigger.MANUAL,
+                event_key=f"{batch}:v{version.number if version else 0}", shadow=shadow,
+                user=user, enqueue=enqueue,
+            )
+            runs.append(run)
+            new += int(created)
+    return runs, new
+
+
+def runs_execute_inline(runs: list[Run]) -> list[Run]:
+    """Execute runs in this process (no queue): for `--sync` and shadow tries in admin."""
+    return [run_execute(run_id=run.pk) for run in runs]
+
+
+def records_missing(*, sop: Sop, record_ids: list[str]) -> list[str]:
+    """The ids among `record_ids` that the CRM does not have."""
+    from salesops.services.plugins import connector_get
+
+    found = {r.id for r in connector_get().get_many(sop.object_type, record_ids)}
+    return [rid for rid in record_ids if rid not in found]

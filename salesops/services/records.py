@@ -1,0 +1,38 @@
+"""Fetch a CRM record and its context, and build the record document a run works on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from connectors.base import CrmConnector, CrmRecord, RecordNotFound, RecordRef
+from salesops.skills.context import record_document_build
+from salesops.specs.model import SopSpec
+from salesops.specs.record_model import RELATIONS
+
+ACTIVITY_LIMIT = 50
+
+
+def record_document_fetch(
+    *, connector: CrmConnector, ref: RecordRef, spec: SopSpec, now: datetime
+) -> dict[str, Any]:
+    """Re-fetch the record (events are at-least-once and unordered) and the context the SOP asks for.
+
+    Raises RecordNotFound when the record is gone.
+    """
+    found = connector.get_many(ref.object_type, [ref.id])
+    if not found:
+        raise RecordNotFound(f"{ref.object_type} {ref.id} no longer exists in the CRM")
+    record = found[0]
+    related: dict[str, list[CrmRecord]] = {}
+    relations = RELATIONS.get(ref.object_type, {})
+    for name in spec.context:
+        if name not in relations:
+            continue
+        target, _many = relations[name]
+        ids = record.associations.get(name, [])
+        related[name] = connector.get_many(target, ids) if ids else []
+    activities = (
+        connector.activities(ref, limit=ACTIVITY_LIMIT) if "recent_activities" in spec.context else []
+    )
+    return record_document_build(record, related=related, activities=activities, now=now)

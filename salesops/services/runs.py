@@ -1,0 +1,225 @@
+"""The run lifecycle: create (idempotently), claim, execute, verify, then write or escalate."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from connectors.base import CRMError, RecordNotFound, RecordRef
+from salesops.agents.base import RunInput
+from salesops.models import Escalation, Run, Sop, SopVersion
+from salesops.services.plugins import connector_get, engine_get
+from salesops.services.records import record_document_fetch
+from salesops.services.sops import knowledge_skills_get, sop_spec_get
+from salesops.services.steps import StepRecorder
+from salesops.services.writeback import run_write_back
+from salesops.specs.model import ExpressionError, SopSpec
+from salesops.verify import verify_result
+
+logger = logging.getLogger(__name__)
+
+
+def run_key(*, sop: Sop, ref: RecordRef, event_key: str) -> str:
+    """One run per (SOP, record, triggering event); long keys are hashed to fit the column."""
+    key = f"{sop.name}|{ref.object_type}:{ref.id}|{event_key}"
+    if len(key) > 200:
+        key = f"{sop.name}|{hashlib.sha256(key.encode()).hexdigest()}"
+    return key
+
+
+def run_create(
+    *,
+    sop: Sop,
+    ref: RecordRef,
+    trigger: str,
+    event_key: str,
+    version: SopVersion | None = None,
+    shadow: bool = False,
+    connector: str | None = None,
+    user: Any = None,
+    enqueue: bool = True,
+) -> tuple[Run, bool]:
+    """Create the run for this (SOP, record, event) unless it exists; enqueue it after commit.
+
+    Returns (run, created). A second call with the same event returns the first run untouched.
+    """
+    version = version or sop.published_version
+    if version is None:
+        raise ValueError(f"SOP {sop.name!r} has no published version")
+    if ref.object_type != sop.object_type:
+        raise ValueError(f"SOP {sop.name!r} runs on {sop.object_type} records, not {ref.object_type}")
+    with transaction.atomic():
+        run, created = Run.objects.get_or_create(
+            idempotency_key=run_key(sop=sop, ref=ref, event_key=event_key),
+            defaults={
+                "sop": sop,
+                "sop_version": version,
+                "connector": connector or settings.SALESOPS["CONNECTOR"],
+                "object_type": ref.object_type,
+                "record_id": ref.id,
+                "trigger": trigger,
+                "shadow": shadow,
+                "created_by": user if getattr(user, "pk", None) else None,
+            },
+        )
+        if created and enqueue:
+            transaction.on_commit(lambda: run_enqueue(run=run))
+    return run, created
+
+
+def run_enqueue(*, run: Run) -> None:
+    """Hand the run to django-q2 by dotted path: the task is a thin shim around run_execute."""
+    async_task("salesops.tasks.run_execute", run.pk, task_name=f"run-{run.pk}",
+               group=f"sop:{run.sop_id}")
+
+
+def _claim(run_id: int, now: datetime) -> str | None:
+    """Claim a run with a conditional UPDATE; the row count says whether we own it.
+
+    django-q2 delivers at least once, so a second delivery finds the run claimed and stops.
+    A run left `running` or `writing` past the task timeout by a dead worker is reclaimed.
+    """
+    if Run.objects.filter(pk=run_id, state=Run.State.QUEUED).update(
+        state=Run.State.RUNNING, started_at=now, attempts=F("attempts") + 1
+    ):
+        return "fresh"
+    stale = now - timedelta(seconds=settings.SALESOPS["RUN_TIMEOUT"])
+    for state in (Run.State.RUNNING, Run.State.WRITING):
+        if Run.objects.filter(pk=run_id, state=state, started_at__lt=stale).update(
+            started_at=now, attempts=F("attempts") + 1
+        ):
+            return f"stale-{state}"
+    return None
+
+
+def _finish(run: Run, state: str, *, reason: str = "", **fields: Any) -> Run:
+    run.state = state
+    run.reason = reason
+    run.finished_at = timezone.now()
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save()
+    return run
+
+
+def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
+    """Execute one queued run end to end. Safe to call twice: the second call does nothing."""
+    now = now or timezone.now()
+    claim = _claim(run_id, now)
+    run = Run.objects.select_related("sop", "sop_version__sop").get(pk=run_id)
+    if claim is None:
+        return run
+    recorder = StepRecorder(run)
+    if claim == "stale-writing":
+        recorder.info("resume", f"resumed write-back after a worker stopped (attempt {run.attempts})")
+        return _write_and_finish(run, recorder, spec=sop_spec_get(run.sop_version), now=now)
+    if claim == "stale-running":
+        recorder.info("restart", f"restarted after a worker stopped (attempt {run.attempts})")
+    spec = sop_spec_get(run.sop_version)
+    try:
+        return _execute(run, spec, recorder, now)
+    except Exception as exc:  # the run must end in a recorded state, whatever broke
+        logger.exception("run %s crashed", run.pk)
+        return _finish(run, Run.State.FAILED, reason=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> Run:
+    ref = RecordRef(run.object_type, run.record_id)
+    started = time.perf_counter()
+    try:
+        document = record_document_fetch(
+            connector=connector_get(run.connector), ref=ref, spec=spec, now=now
+        )
+    except RecordNotFound as exc:
+        return _finish(run, Run.State.FAILED, reason=f"record vanished: {exc}")
+    except CRMError as exc:
+        return _finish(run, Run.State.FAILED, reason=f"CRM read failed: {exc}")
+    recorder.info("fetch", f"read {ref} with {', '.join(spec.context) or 'no context'}")
+    run.input = document
+    if spec.applies_when is not None:
+        activation = {"record": document, "now": now.isoformat(), "today": now.date().isoformat()}
+        try:
+            applies = spec.applies_when.evaluate(activation) is True
+        except ExpressionError as exc:
+            return _finish(run, Run.State.FAILED, reason=f"applies_when failed: {exc}")
+        if not applies:
+            recorder.info("applies_when", "the record is out of this SOP's scope", status="skipped")
+            return _finish(run, Run.State.SKIPPED,
+                           reason=f"applies_when is false: {spec.applies_when.source}")
+
+    engine = engine_get()
+    run.engine = engine.name
+    run.save(update_fields=["engine", "input"])
+
+    def verify(output: dict[str, Any]):  # noqa: ANN202 - the engine's Verifier callable
+        return verify_result(spec, output, document, now=now)
+
+    result = engine.run(
+        RunInput(sop=spec, sop_version=run.sop_version.number, record=document, now=now,
+                 knowledge=knowledge_skills_get(), run_id=str(run.pk)),
+        verify=verify,
+        record_step=recorder,
+    )
+    run.model = result.model
+    run.output = result.output
+    _totals(run, recorder)
+    if result.output is None:
+        return _finish(run, Run.State.FAILED, reason=result.error or "the engine produced no result")
+    report = result.report or verify(result.output)
+    for outcome in report.outcomes:
+        recorder.check(outcome)
+    _totals(run, recorder)
+    blocking = [o for o in report.outcomes if o.blocks_write]
+    if blocking:
+        reason = "; ".join(f"{o.id}: {o.message}" for o in blocking)
+        if not run.shadow:
+            Escalation.objects.create(
+                run=run,
+                reason=reason,
+                checks=[{"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
+                        for o in blocking],
+            )
+        return _finish(run, Run.State.ESCALATED, reason=reason)
+    recorder.info("verified", f"all checks passed in {(time.perf_counter() - started) * 1000:.0f} ms")
+    if run.shadow:
+        return _finish(run, Run.State.VERIFIED, reason="shadow run: nothing written")
+    return _write_and_finish(run, recorder, spec=spec, now=now)
+
+
+def _write_and_finish(run: Run, recorder: StepRecorder, *, spec: SopSpec, now: datetime) -> Run:
+    run.state = Run.State.WRITING
+    run.save(update_fields=["state", "output", "input", "engine", "model", "input_tokens",
+                            "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd"])
+    try:
+        run_write_back(run=run, spec=spec, output=run.output, record=run.input, now=now,
+                       recorder=recorder)
+    except (CRMError, ExpressionError) as exc:
+        return _finish(run, Run.State.FAILED, reason=f"write-back failed: {exc}")
+    return _finish(run, Run.State.WRITTEN)
+
+
+def _totals(run: Run, recorder: StepRecorder) -> None:
+    for name, value in recorder.totals.items():
+        setattr(run, name, value)
+    run.cost_usd = recorder.cost
+
+
+def run_retry(*, run: Run) -> Run:
+    """Put a failed run back in the queue; its writes keep their keys, so nothing duplicates."""
+    updated = Run.objects.filter(pk=run.pk, state=Run.State.FAILED).update(
+        state=Run.State.QUEUED, reason="", finished_at=None
+    )
+    if not updated:
+        raise ValueError(f"run {run.pk} is {run.state}; only failed runs can be retried")
+    run.refresh_from_db()
+    transaction.on_commit(lambda: run_enqueue(run=run))
+    return run

@@ -1,0 +1,123 @@
+"""Scheduled triggers: keep the record mirror fresh and start runs for due cron slots."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from croniter import croniter
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from connectors.base import OBJECT_TYPES, RecordRef
+from salesops.models import CrmRecordMirror, Run, Sop
+from salesops.services.plugins import connector_get
+from salesops.services.runs import run_create
+from salesops.services.sops import sop_spec_get
+from salesops.specs.model import ExpressionError
+
+logger = logging.getLogger(__name__)
+
+# A slot older than this is not started late: after downtime we skip to the next slot.
+CATCH_UP = timedelta(minutes=15)
+
+
+def mirror_sync(*, connector_kind: str | None = None) -> int:
+    """Pull records changed since the newest mirrored one into the mirror; returns how many."""
+    kind = connector_kind or settings.SALESOPS["CONNECTOR"]
+    connector = connector_get(kind)
+    count = 0
+    for object_type in OBJECT_TYPES:
+        since = CrmRecordMirror.objects.filter(connector=kind, object_type=object_type).aggregate(
+            cursor=Max("last_modified")
+        )["cursor"]
+        for record in connector.iter_changed(object_type, since):
+            CrmRecordMirror.objects.update_or_create(
+                connector=kind, object_type=object_type, record_id=record.id,
+                defaults={"properties": _plain(record.properties),
+                          "last_modified": record.last_modified},
+            )
+            count += 1
+    return count
+
+
+def _plain(properties: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in properties.items():
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+def mirror_document(mirror: CrmRecordMirror, *, now: datetime) -> dict[str, Any]:
+    """A selector's view of a mirrored record: its properties plus the derived day counts."""
+    doc: dict[str, Any] = {"id": mirror.record_id, "object": mirror.object_type,
+                           **mirror.properties}
+    last = doc.get("last_activity_at")
+    doc["days_since_last_activity"] = (
+        (now - datetime.fromisoformat(last)).days if isinstance(last, str) and last else None
+    )
+    if mirror.object_type == "deal":
+        close = doc.get("close_date")
+        doc["days_to_close"] = (
+            (datetime.fromisoformat(close).date() - now.date()).days
+            if isinstance(close, str) and close else None
+        )
+    return doc
+
+
+def schedule_tick(*, now: datetime | None = None) -> int:
+    """Start runs for every schedule trigger whose latest slot is due. Idempotent per slot."""
+    now = now or timezone.now()
+    started = 0
+    synced = False
+    sops = Sop.objects.filter(enabled=True, published_version__isnull=False).select_related(
+        "published_version__sop"
+    )
+    for sop in sops:
+        spec = sop_spec_get(sop.published_version)
+        for index, trigger in enumerate(spec.triggers):
+            if not trigger.schedule:
+                continue
+            slot = croniter(trigger.schedule, now).get_prev(datetime)
+            if now - slot > CATCH_UP:
+                continue
+            if not synced:
+                mirror_sync()
+                synced = True
+            started += _start_slot(sop, trigger, index, slot, now)
+    return started
+
+
+def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetime) -> int:
+    started = 0
+    kind = settings.SALESOPS["CONNECTOR"]
+    mirrors = CrmRecordMirror.objects.filter(connector=kind, object_type=sop.object_type)
+    for mirror in mirrors.iterator(chunk_size=500):
+        if trigger.where is not None:
+            activation = {"record": mirror_document(mirror, now=now), "now": now.isoformat(),
+                          "today": now.date().isoformat()}
+            try:
+                if trigger.where.evaluate(activation) is not True:
+                    continue
+            except ExpressionError as exc:
+                logger.info("where of %s skipped %s: %s", sop.name, mirror, exc)
+                continue
+        _, created = run_create(
+            sop=sop, ref=RecordRef(sop.object_type, mirror.record_id), trigger=Run.Trigger.SCHEDULE,
+            event_key=f"schedule:{index}:{slot.isoformat()}", connector=kind,
+        )
+        started += int(created)
+    return started
+
+
+def schedules_install() -> None:
+    """Create (once) the django-q2 schedule that ticks every minute."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="salesops-schedule-tick",
+        defaults={"func": "salesops.tasks.schedule_tick", "schedule_type": Schedule.MINUTES,
+                  "minutes": 1, "repeats": -1},
+    )

@@ -1,0 +1,51 @@
+"""Start a django-q2 worker process on the same database this process uses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+
+def worker_env() -> dict[str, str]:
+    """The environment for a child process that must see this process's database (tests too)."""
+    env = os.environ.copy()
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        env.pop("DATABASE_URL", None)
+        env["SALESOPS_SQLITE_PATH"] = str(db["NAME"])
+    else:
+        auth = quote(db["USER"] or "")
+        if db.get("PASSWORD"):
+            auth += ":" + quote(db["PASSWORD"])
+        env["DATABASE_URL"] = (
+            f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    return env
+
+
+def worker_start() -> subprocess.Popen[bytes]:
+    """`manage.py qcluster` in its own process group, so it can be stopped with its children."""
+    manage = Path(settings.BASE_DIR) / "manage.py"
+    return subprocess.Popen(
+        [sys.executable, str(manage), "qcluster"], env=worker_env(), start_new_session=True
+    )
+
+
+def worker_stop(proc: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
+    """Stop the cluster gracefully (SIGTERM to its group), then kill it if it hangs."""
+    import signal
+
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

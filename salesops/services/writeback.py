@@ -1,0 +1,104 @@
+"""Write-back: perform only the writes the SOP declares, each with an idempotency key."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from connectors.base import Action, NoteAction, PropertyUpdate, RecordRef, TaskAction
+from salesops.agents.base import StepRecord
+from salesops.models import Run, WriteBack
+from salesops.services.plugins import connector_get
+from salesops.services.rendering import string_render, template_render
+from salesops.specs.model import SopSpec
+from salesops.writeback import PlannedWrite, writes_plan
+
+
+def write_key(run: Run, seq: int) -> str:
+    """Stable per (run, write): a retry or a re-delivery of the run reuses the same keys."""
+    digest = hashlib.sha256(f"{run.idempotency_key}|{seq}".encode()).hexdigest()[:40]
+    return f"salesops-{digest}"
+
+
+def run_url(run: Run) -> str:
+    return f"{settings.SALESOPS_BASE_URL}/admin/salesops/run/{run.pk}/change/"
+
+
+def _context(run: Run, spec: SopSpec, output: dict[str, Any], record: dict[str, Any]) -> dict:
+    return {
+        "record": record,
+        "result": output,
+        "sop": {"name": spec.name, "title": spec.title, "version": run.sop_version.number},
+        "run_url": run_url(run),
+        "run": {"id": run.pk},
+    }
+
+
+def _action(run: Run, planned: PlannedWrite, context: dict[str, Any], record: dict) -> Action:
+    ref = RecordRef(run.object_type, run.record_id)
+    key = write_key(run, planned.seq)
+    if planned.kind == "set_property":
+        return PropertyUpdate(record=ref, properties={planned.property: planned.value},
+                              idempotency_key=key)
+    body = template_render(planned.template, context) if planned.template else ""
+    if planned.kind == "note":
+        return NoteAction(record=ref, body=body, idempotency_key=key)
+    subject = string_render(planned.subject or spec_title(context), context)
+    return TaskAction(record=ref, subject=f"[AI] {subject}"[:255], body=body,
+                      due_date=planned.due_date, idempotency_key=key,
+                      owner_id=record.get("owner"), priority=planned.priority)
+
+
+def spec_title(context: dict[str, Any]) -> str:
+    return f"Follow up: {context['sop']['title']}"
+
+
+def _payload(action: Action) -> dict[str, Any]:
+    if isinstance(action, PropertyUpdate):
+        return {"properties": dict(action.properties)}
+    if isinstance(action, NoteAction):
+        return {"body": action.body}
+    return {"subject": action.subject, "body": action.body, "due_date": action.due_date.isoformat(),
+            "owner_id": action.owner_id, "priority": action.priority}
+
+
+def run_write_back(
+    *, run: Run, spec: SopSpec, output: dict[str, Any], record: dict[str, Any], now: datetime,
+    recorder: Any,
+) -> list[WriteBack]:
+    """Plan, record (before the call), perform and update each write of a verified run.
+
+    Raises CRMError when the CRM refuses a write: the run then fails with the reason and
+    can be retried; writes already done are skipped by their keys on the retry.
+    """
+    context = _context(run, spec, output, record)
+    actions = [_action(run, p, context, record) for p in writes_plan(spec, output, record, now=now)]
+    with transaction.atomic():
+        rows = []
+        for seq, action in enumerate(actions):
+            row, _ = WriteBack.objects.get_or_create(
+                idempotency_key=action.idempotency_key,
+                defaults={"run": run, "seq": seq, "kind": action.kind, "payload": _payload(action)},
+            )
+            rows.append(row)
+    connector = connector_get(run.connector)
+    for row, action in zip(rows, actions, strict=True):
+        if row.status == WriteBack.Status.DONE:
+            continue
+        try:
+            (result,) = connector.apply([action])
+        except Exception as exc:
+            WriteBack.objects.filter(pk=row.pk).update(status=WriteBack.Status.FAILED, error=str(exc))
+            recorder(StepRecord(kind="write", name=action.kind, status="failed", message=str(exc),
+                                input=row.payload))
+            raise
+        row.status, row.result, row.external_id = WriteBack.Status.DONE, result.status, result.external_id
+        row.error = ""
+        row.save(update_fields=["status", "result", "external_id", "error", "updated_at"])
+        recorder(StepRecord(kind="write", name=action.kind, status="ok",
+                            message=f"{result.status} {result.external_id}".strip(), input=row.payload))
+    return rows

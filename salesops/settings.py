@@ -1,0 +1,163 @@
+"""Django settings, read only from the environment, with embedded defaults that need no env.
+
+Defaults: SQLite file `salesops.sqlite3`, django-q2's ORM broker, the local CRM, the rules
+engine. `DATABASE_URL` switches to PostgreSQL; `REDIS_URL` switches the queue to Redis.
+Every variable is listed in the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from salesops.env import ConfigError, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("SALESOPS_DEBUG", False)
+SECRET_KEY = env_str("SALESOPS_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("SALESOPS_REQUIRE_SECRET_KEY", False):
+        raise ConfigError("SALESOPS_SECRET_KEY must be set")
+    # A per-checkout key so a laptop install works with no env; production sets the variable.
+    _key_file = BASE_DIR / ".secret_key"
+    if not _key_file.exists():
+        import secrets
+
+        _key_file.write_text(secrets.token_urlsafe(50))
+        _key_file.chmod(0o600)
+    SECRET_KEY = _key_file.read_text().strip()
+
+ALLOWED_HOSTS = env_list("SALESOPS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("SALESOPS_CSRF_TRUSTED_ORIGINS", [])
+SALESOPS_BASE_URL = env_str("SALESOPS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_q",
+    "connectors.local",
+    "salesops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "salesops.urls"
+WSGI_APPLICATION = "salesops.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_sqlite_path = env_str("SALESOPS_SQLITE_PATH", str(BASE_DIR / "salesops.sqlite3"))
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _sqlite_path,
+            # WAL lets the worker write while the web reads; the busy timeout makes a writer
+            # wait for the lock instead of failing with "database is locked".
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+                ),
+            },
+            # A file, not :memory:, so a real qcluster subprocess can share the test database.
+            "TEST": {"NAME": env_str("SALESOPS_SQLITE_TEST_PATH", str(BASE_DIR / "test-salesops.sqlite3"))},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+REDIS_URL = env_str("REDIS_URL")
+# retry must exceed timeout, or django-q2 hands a still-running task to a second worker.
+_task_timeout = env_int("SALESOPS_TASK_TIMEOUT", 300, minimum=10)
+Q_CLUSTER: dict[str, object] = {
+    "name": env_str("SALESOPS_Q_NAME", "salesops"),
+    "workers": env_int("SALESOPS_Q_WORKERS", 2, minimum=1),
+    "timeout": _task_timeout,
+    "retry": _task_timeout + 60,
+    "max_attempts": env_int("SALESOPS_Q_MAX_ATTEMPTS", 3, minimum=1),
+    "queue_limit": 50,
+    "bulk": 10,
+    "save_limit": 1000,
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": 0.2,
+    "log_level": env_str("SALESOPS_LOG_LEVEL", "WARNING"),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "EXCEPTION_HANDLER": "salesops.api.errors.exception_handler",
+}
+
+# One namespaced settings dict for plug-ins, loaded lazily by dotted path.
+SALESOPS = {
+    "CONNECTOR": env_str("SALESOPS_CONNECTOR", "local"),
+    "CONNECTORS": {
+        "local": "connectors.local.connector.LocalConnector",
+    },
+    "CONNECTOR_OPTIONS": {
+        # The local CRM's own webhook is HMAC-signed with this secret (empty: webhook disabled).
+        "local": {"webhook_secret": env_str("SALESOPS_LOCAL_WEBHOOK_SECRET")},
+    },
+    "ENGINE": env_str("SALESOPS_ENGINE", "anthropic" if env_str("ANTHROPIC_API_KEY") else "rules"),
+    "ENGINES": {
+        "rules": "salesops.agents.rules.RulesEngine",
+    },
+    "LIBRARY_DIR": env_str("SALESOPS_LIBRARY_DIR", str(BASE_DIR / "sop_library")),
+    "RUN_TIMEOUT": _task_timeout,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("SALESOPS_LOG_LEVEL", "WARNING")},
+}

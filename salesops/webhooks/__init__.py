@@ -1,0 +1,1 @@
+"""Inbound CRM webhooks: verify, store, answer fast; routing happens in the queue."""

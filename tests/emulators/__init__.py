@@ -1,0 +1,1 @@
+"""Loopback emulators of external APIs, driven by the real client libraries in tests."""
