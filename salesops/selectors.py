@@ -22,7 +22,10 @@ def runs_pending(run_ids: Iterable[int]) -> int:
 
 
 def runs_wait(
-    run_ids: list[int], *, timeout: float, on_progress: Callable[[int], None] | None = None,
+    run_ids: list[int],
+    *,
+    timeout: float,
+    on_progress: Callable[[int], None] | None = None,
     poll: float = 0.2,
 ) -> bool:
     """Block until every run is final (True) or `timeout` seconds pass (False)."""
@@ -82,11 +85,16 @@ def runs_summary(run_ids: list[int], *, since: datetime) -> list[SopRunSummary]:
     )
     return [
         SopRunSummary(
-            sop=row["sop__name"], runs=row["runs"], written=row["written"],
-            escalated=row["escalated"], failed=row["failed"], skipped=row["skipped"],
+            sop=row["sop__name"],
+            runs=row["runs"],
+            written=row["written"],
+            escalated=row["escalated"],
+            failed=row["failed"],
+            skipped=row["skipped"],
             writes=writes.get(row["sop__name"], 0),
             seconds=(row["last"] - row["first"]).total_seconds()
-            if row["last"] and row["first"] else 0.0,
+            if row["last"] and row["first"]
+            else 0.0,
         )
         for row in rows
     ]

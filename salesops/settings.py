@@ -93,7 +93,11 @@ else:
                 ),
             },
             # A file, not :memory:, so a real qcluster subprocess can share the test database.
-            "TEST": {"NAME": env_str("SALESOPS_SQLITE_TEST_PATH", str(BASE_DIR / "test-salesops.sqlite3"))},
+            "TEST": {
+                "NAME": env_str(
+                    "SALESOPS_SQLITE_TEST_PATH", str(BASE_DIR / "test-salesops.sqlite3")
+                )
+            },
         }
     }
 
@@ -150,6 +154,7 @@ SALESOPS = {
     "ENGINE": env_str("SALESOPS_ENGINE", "anthropic" if env_str("ANTHROPIC_API_KEY") else "rules"),
     "ENGINES": {
         "rules": "salesops.agents.rules.RulesEngine",
+        "anthropic": "salesops.agents.anthropic_engine.AnthropicEngine",
     },
     "LIBRARY_DIR": env_str("SALESOPS_LIBRARY_DIR", str(BASE_DIR / "sop_library")),
     "RUN_TIMEOUT": _task_timeout,

@@ -8,6 +8,7 @@ the named edge-case records (docs/sop-library.md) keep their ids. Times are rela
     .venv/bin/python scripts/make_sample_data.py --check    # exits 1 if the file is out of date
 """
 
+# ruff: noqa: E501 (the data tables read best as one record per line)
 from __future__ import annotations
 
 import argparse
@@ -15,6 +16,7 @@ import json
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 SEED = 20240611
 OUT = Path(__file__).resolve().parent.parent / "sop_library" / "sample_data" / "crm.json"
@@ -29,9 +31,17 @@ STAGE_PROBABILITY = {
     "closedlost": 0.0,
 }
 CURRENCY = {
-    "United States": "USD", "Canada": "CAD", "United Kingdom": "GBP", "Ireland": "EUR",
-    "Germany": "EUR", "Spain": "EUR", "Netherlands": "EUR", "Czech Republic": "EUR",
-    "Sweden": "EUR", "Australia": "AUD", "Brazil": "USD",
+    "United States": "USD",
+    "Canada": "CAD",
+    "United Kingdom": "GBP",
+    "Ireland": "EUR",
+    "Germany": "EUR",
+    "Spain": "EUR",
+    "Netherlands": "EUR",
+    "Czech Republic": "EUR",
+    "Sweden": "EUR",
+    "Australia": "AUD",
+    "Brazil": "USD",
 }
 
 OWNERS = [
@@ -59,6 +69,7 @@ def day(offset: int) -> str:
     return f"today{offset:+d}d" if offset else "today"
 
 
+# fmt: off
 # --- companies ------------------------------------------------------------------------------
 # id, name, domain, industry, employees, annual_revenue, country, owner, customer_status, created days ago
 COMPANIES = [
@@ -273,29 +284,73 @@ SUBJECTS = {
              ("Webinar attended: Forecasting without spreadsheets", "Attended the full session.", "inbound", None)],
     "task": [("Send recap", "Send recap and next steps.", None, "completed")],
 }
+# fmt: on
 
 
-def build() -> dict:
+def build() -> dict[str, Any]:
     rng = random.Random(SEED)
-    companies = {}
-    for cid, name, domain, industry, employees, revenue, country, owner, status, created in COMPANIES:
+    companies: dict[str, dict[str, Any]] = {}
+    for (
+        cid,
+        name,
+        domain,
+        industry,
+        employees,
+        revenue,
+        country,
+        owner,
+        status,
+        created,
+    ) in COMPANIES:
         companies[cid] = {
-            "id": cid, "name": name, "domain": domain, "industry": industry, "employees": employees,
-            "annual_revenue": revenue, "country": country, "owner": owner, "customer_status": status,
+            "id": cid,
+            "name": name,
+            "domain": domain,
+            "industry": industry,
+            "employees": employees,
+            "annual_revenue": revenue,
+            "country": country,
+            "owner": owner,
+            "customer_status": status,
             "created_at": ts(created),
         }
 
-    contacts = {}
-    for (cid, first, last, email, title, company, stage, status, source, opt_out, owner, country,
-         created) in CONTACTS:
+    contacts: dict[str, dict[str, Any]] = {}
+    for (
+        cid,
+        first,
+        last,
+        email,
+        title,
+        company,
+        stage,
+        status,
+        source,
+        opt_out,
+        owner,
+        country,
+        created,
+    ) in CONTACTS:
         contacts[cid] = {
-            "id": cid, "company": company, "first_name": first, "last_name": last, "email": email,
-            "phone": f"+1 415 555 01{int(cid[2:]):02d}" if country in ("United States", "Canada") else None,
-            "job_title": title, "lifecycle_stage": stage, "lead_status": status, "lead_source": source,
-            "email_opt_out": opt_out, "owner": owner, "country": country, "created_at": ts(created, 2),
+            "id": cid,
+            "company": company,
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "phone": f"+1 415 555 01{int(cid[2:]):02d}"
+            if country in ("United States", "Canada")
+            else None,
+            "job_title": title,
+            "lifecycle_stage": stage,
+            "lead_status": status,
+            "lead_source": source,
+            "email_opt_out": opt_out,
+            "owner": owner,
+            "country": country,
+            "created_at": ts(created, 2),
         }
     # Filler contacts c-039..c-050, each on a filler deal.
-    filler_contacts = []
+    filler_contacts: list[str] = []
     names = rng.sample(FILLER_NAMES, 12)
     for n in range(39, 51):
         cid = f"c-{n:03d}"
@@ -303,26 +358,57 @@ def build() -> dict:
         first, last = names[n - 39]
         domain = companies[company]["domain"]
         contacts[cid] = {
-            "id": cid, "company": company, "first_name": first, "last_name": last,
+            "id": cid,
+            "company": company,
+            "first_name": first,
+            "last_name": last,
             "email": f"{first.lower()}.{last.lower()}@{domain}",
-            "phone": None, "job_title": rng.choice(TITLES), "lifecycle_stage": "opportunity",
-            "lead_status": "OPEN_DEAL", "lead_source": rng.choice(["Outbound", "Event", "Webinar", "Referral"]),
-            "email_opt_out": False, "owner": companies[company]["owner"],
-            "country": companies[company]["country"], "created_at": ts(rng.randint(30, 200), 1),
+            "phone": None,
+            "job_title": rng.choice(TITLES),
+            "lifecycle_stage": "opportunity",
+            "lead_status": "OPEN_DEAL",
+            "lead_source": rng.choice(["Outbound", "Event", "Webinar", "Referral"]),
+            "email_opt_out": False,
+            "owner": companies[company]["owner"],
+            "country": companies[company]["country"],
+            "created_at": ts(rng.randint(30, 200), 1),
         }
         filler_contacts.append(cid)
 
-    deals = {}
-    for (did, name, company, deal_contacts, amount, stage, close, forecast, next_step, owner,
-         entered, changes, created) in DEALS:
+    deals: dict[str, dict[str, Any]] = {}
+    for (
+        did,
+        name,
+        company,
+        deal_contacts,
+        amount,
+        stage,
+        close,
+        forecast,
+        next_step,
+        owner,
+        entered,
+        changes,
+        created,
+    ) in DEALS:
         deals[did] = {
-            "id": did, "company": company, "contacts": deal_contacts, "name": name,
-            "amount": float(amount), "currency": CURRENCY[companies[company]["country"]],
-            "stage": stage, "close_date": day(close), "forecast_category": forecast,
-            "next_step": next_step or None, "probability": STAGE_PROBABILITY[stage], "owner": owner,
-            "stage_entered_at": ts(entered, 1), "close_date_changes": changes, "created_at": ts(created),
+            "id": did,
+            "company": company,
+            "contacts": deal_contacts,
+            "name": name,
+            "amount": float(amount),
+            "currency": CURRENCY[companies[company]["country"]],
+            "stage": stage,
+            "close_date": day(close),
+            "forecast_category": forecast,
+            "next_step": next_step or None,
+            "probability": STAGE_PROBABILITY[stage],
+            "owner": owner,
+            "stage_entered_at": ts(entered, 1),
+            "close_date_changes": changes,
+            "created_at": ts(created),
         }
-    filler_deals = []
+    filler_deals: list[tuple[str, str]] = []
     for i, cid in enumerate(filler_contacts):
         did = f"d-{16 + i:03d}"
         company = contacts[cid]["company"]
@@ -330,25 +416,52 @@ def build() -> dict:
         closed = stage in ("closedwon", "closedlost")
         close = -rng.randint(5, 60) if closed else rng.randint(10, 75)
         deals[did] = {
-            "id": did, "company": company, "contacts": [cid],
+            "id": did,
+            "company": company,
+            "contacts": [cid],
             "name": f"{companies[company]['name'].split(' ')[0]} - {FILLER_DEAL_NAMES[i % len(FILLER_DEAL_NAMES)]}",
             "amount": float(rng.randrange(15000, 95000, 500)),
-            "currency": CURRENCY[companies[company]["country"]], "stage": stage, "close_date": day(close),
-            "forecast_category": FORECAST_FOR_STAGE[stage], "next_step": None if closed else "Confirm next meeting",
-            "probability": STAGE_PROBABILITY[stage], "owner": contacts[cid]["owner"],
-            "stage_entered_at": ts(rng.randint(3, 20), 2), "close_date_changes": rng.choice([0, 0, 0, 1]),
+            "currency": CURRENCY[companies[company]["country"]],
+            "stage": stage,
+            "close_date": day(close),
+            "forecast_category": FORECAST_FOR_STAGE[stage],
+            "next_step": None if closed else "Confirm next meeting",
+            "probability": STAGE_PROBABILITY[stage],
+            "owner": contacts[cid]["owner"],
+            "stage_entered_at": ts(rng.randint(3, 20), 2),
+            "close_date_changes": rng.choice([0, 0, 0, 1]),
             "created_at": ts(rng.randint(40, 150)),
         }
         filler_deals.append((did, cid))
 
-    activities = []
+    activities: list[dict[str, Any]] = []
 
-    def add(kind, when, subject, body, direction, outcome, contact, company, deal):
-        activities.append({
-            "id": f"a-{len(activities) + 1:04d}", "kind": kind, "timestamp": ts(*when),
-            "subject": subject, "body": body, "direction": direction, "outcome": outcome,
-            "contact": contact, "company": company, "deal": deal, "_age": when[0] * 24 + when[1],
-        })
+    def add(
+        kind: str,
+        when: tuple[int, int],
+        subject: str,
+        body: str,
+        direction: str | None,
+        outcome: str | None,
+        contact: str | None,
+        company: str | None,
+        deal: str | None,
+    ) -> None:
+        activities.append(
+            {
+                "id": f"a-{len(activities) + 1:04d}",
+                "kind": kind,
+                "timestamp": ts(*when),
+                "subject": subject,
+                "body": body,
+                "direction": direction,
+                "outcome": outcome,
+                "contact": contact,
+                "company": company,
+                "deal": deal,
+                "_age": when[0] * 24 + when[1],
+            }
+        )
 
     for row in NAMED_ACTIVITIES:
         add(*row)
@@ -361,9 +474,17 @@ def build() -> dict:
             subject, body, *rest = rng.choice(SUBJECTS[kind])
             direction = rest[0] if rest else None
             outcome = rest[1] if len(rest) > 1 else None
-            add(kind, (age, rng.randint(0, 8)), subject,
+            add(
+                kind,
+                (age, rng.randint(0, 8)),
+                subject,
                 body.format(first_team=f"{contacts[cid]['first_name']}'s team"),
-                direction, outcome, cid, company, did)
+                direction,
+                outcome,
+                cid,
+                company,
+                did,
+            )
             age += rng.randint(2, 9)
 
     # last_activity_at from the activities themselves, so it agrees with days_since_last_activity.

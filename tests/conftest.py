@@ -1,4 +1,4 @@
-"""Shared fixtures: personas, the loaded library and sample CRM, the queue (sync or a real cluster)."""
+"""Shared fixtures: personas, the library and sample CRM, the queue (inline or a real cluster)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ IN_CI = os.environ.get("CI") == "true"
 
 
 @pytest.fixture
-def manager(django_user_model):  # noqa: ANN001, ANN201
+def manager(django_user_model):
     """A sales manager: staff superuser who edits SOPs and reviews escalations."""
     return django_user_model.objects.create_user(
         "manager", "manager@example.com", "pw", is_staff=True, is_superuser=True
@@ -24,13 +24,13 @@ def manager(django_user_model):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def rep(django_user_model):  # noqa: ANN001, ANN201
+def rep(django_user_model):
     """A sales rep: has a login, but no admin access."""
     return django_user_model.objects.create_user("rep", "rep@example.com", "pw")
 
 
 @pytest.fixture
-def library(db):  # noqa: ANN001, ANN201
+def library(db):
     """The shipped SOP library, loaded and published."""
     from salesops.services.sops import sop_library_load
 
@@ -40,7 +40,7 @@ def library(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def sample_crm(db):  # noqa: ANN001, ANN201
+def sample_crm(db):
     """The shipped sample CRM data in the local connector's tables."""
     from connectors.local.sample import sample_data_load
 
@@ -48,7 +48,7 @@ def sample_crm(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def sync_queue(monkeypatch):  # noqa: ANN001, ANN201
+def sync_queue(monkeypatch):
     """django-q2 runs tasks inline (still through async_task), for fast integration tests."""
     from django_q.conf import Conf
 
@@ -57,7 +57,7 @@ def sync_queue(monkeypatch):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def qcluster(transactional_db) -> Iterator[subprocess.Popen[bytes]]:  # noqa: ANN001
+def qcluster(transactional_db) -> Iterator[subprocess.Popen[bytes]]:
     """A real `manage.py qcluster` process on the test database and the configured broker."""
     from salesops.services.workers import worker_start, worker_stop
 

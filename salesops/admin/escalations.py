@@ -55,8 +55,19 @@ class EscalationAdmin(admin.ModelAdmin):
     search_fields = ("run__record_id", "reason")
     list_select_related = ("run__sop", "decided_by")
     actions = ("approve_selected", "reject_selected")
-    readonly_fields = ("run_link", "sop", "record", "reason", "failed_checks", "output_json",
-                       "status", "decided_by", "decided_at", "decision_note", "edited_json")
+    readonly_fields = (
+        "run_link",
+        "sop",
+        "record",
+        "reason",
+        "failed_checks",
+        "output_json",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "edited_json",
+    )
 
     def get_fieldsets(self, request: HttpRequest, obj: Escalation | None = None) -> list:
         review = ("run_link", "sop", "record", "reason", "failed_checks", "output_json")
@@ -67,8 +78,10 @@ class EscalationAdmin(admin.ModelAdmin):
             ]
         return [
             ("Why this run needed a human", {"fields": review}),
-            ("Decision", {"fields": ("status", "decided_by", "decided_at", "decision_note",
-                                     "edited_json")}),
+            (
+                "Decision",
+                {"fields": ("status", "decided_by", "decided_at", "decision_note", "edited_json")},
+            ),
         ]
 
     def get_form(self, request: HttpRequest, obj: Escalation | None = None, **kwargs: Any) -> Any:
@@ -86,12 +99,15 @@ class EscalationAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Escalation, form: EscalationDecisionForm, change: bool
     ) -> None:
         # The decision service already ran during validation (see forms.py).
-        self.message_user(request, f"Escalation {obj.pk}: {form.instance.status}.", messages.SUCCESS)
+        self.message_user(
+            request, f"Escalation {obj.pk}: {form.instance.status}.", messages.SUCCESS
+        )
 
     @admin.action(description="Approve selected", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Escalation]) -> None:
-        self._decide_each(request, queryset, lambda e: escalation_approve(
-            escalation=e, user=request.user))
+        self._decide_each(
+            request, queryset, lambda e: escalation_approve(escalation=e, user=request.user)
+        )
 
     @admin.action(description="Reject selected…", permissions=["change"])
     def reject_selected(
@@ -100,8 +116,11 @@ class EscalationAdmin(admin.ModelAdmin):
         form = RejectSelectedForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             reason = form.cleaned_data["reason"]
-            self._decide_each(request, queryset, lambda e: escalation_reject(
-                escalation=e, user=request.user, reason=reason))
+            self._decide_each(
+                request,
+                queryset,
+                lambda e: escalation_reject(escalation=e, user=request.user, reason=reason),
+            )
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -113,7 +132,9 @@ class EscalationAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/salesops/escalation/reject_selected.html", context)
 
-    def _decide_each(self, request: HttpRequest, queryset: QuerySet[Escalation], decide: Any) -> None:
+    def _decide_each(
+        self, request: HttpRequest, queryset: QuerySet[Escalation], decide: Any
+    ) -> None:
         done, failed = 0, []
         for escalation in queryset.select_related("run"):
             try:
@@ -147,9 +168,12 @@ class EscalationAdmin(admin.ModelAdmin):
     @admin.display(description="checks that stopped the write")
     def failed_checks(self, obj: Escalation) -> str:
         rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((c.get("id", ""), c.get("kind", ""), c.get("status", ""), c.get("message", ""))
-             for c in obj.checks),
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (c.get("id", ""), c.get("kind", ""), c.get("status", ""), c.get("message", ""))
+                for c in obj.checks
+            ),
         )
         return format_html(
             "<table><tr><th>check</th><th>kind</th><th>status</th><th>message</th></tr>{}</table>",

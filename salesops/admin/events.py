@@ -22,13 +22,32 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "source", "name", "object_type", "record_id", "occurred_at",
-                    "received_at", "processed_at", "runs_created")
+    list_display = (
+        "id",
+        "source",
+        "name",
+        "object_type",
+        "record_id",
+        "occurred_at",
+        "received_at",
+        "processed_at",
+        "runs_created",
+    )
     list_filter = ("source", "name", "object_type")
     search_fields = ("record_id", "=event_id")
     date_hierarchy = "received_at"
-    fields = ("source", "event_id", "name", "object_type", "record_id", "occurred_at",
-              "received_at", "processed_at", "runs_created", "payload_json")
+    fields = (
+        "source",
+        "event_id",
+        "name",
+        "object_type",
+        "record_id",
+        "occurred_at",
+        "received_at",
+        "processed_at",
+        "runs_created",
+        "payload_json",
+    )
     readonly_fields = fields
 
     @admin.display(description="payload")
@@ -41,8 +60,14 @@ class CrmRecordMirrorAdmin(ReadOnlyAdmin):
     list_display = ("record_id", "connector", "object_type", "last_modified", "synced_at")
     list_filter = ("connector", "object_type")
     search_fields = ("=record_id",)
-    fields = ("connector", "object_type", "record_id", "last_modified", "synced_at",
-              "properties_json")
+    fields = (
+        "connector",
+        "object_type",
+        "record_id",
+        "last_modified",
+        "synced_at",
+        "properties_json",
+    )
     readonly_fields = fields
 
     @admin.display(description="properties")

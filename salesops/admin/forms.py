@@ -22,7 +22,10 @@ from salesops.services.escalations import (
 from salesops.services.sops import fragment_update, sop_version_create
 from salesops.specs.model import SpecError
 
-MONOSPACE = {"style": "font-family: monospace; width: 100%; max-width: 110ch;", "spellcheck": "false"}
+MONOSPACE = {
+    "style": "font-family: monospace; width: 100%; max-width: 110ch;",
+    "spellcheck": "false",
+}
 
 
 def pretty_json(value: Any) -> str:
@@ -36,7 +39,7 @@ def with_user(form: type[forms.BaseForm], user: Any) -> type[forms.BaseForm]:
 
 
 class SopForm(forms.ModelForm):
-    """Edit an SOP's text: every save goes through `sop_version_create` (a new immutable version)."""
+    """Edit an SOP's text: each save goes through `sop_version_create` (a new version)."""
 
     text = forms.CharField(widget=forms.Textarea(attrs={**MONOSPACE, "rows": 40}), strip=False)
     publish = forms.BooleanField(
@@ -73,7 +76,10 @@ class SopForm(forms.ModelForm):
             return data
         try:
             self.version, self.created = sop_version_create(
-                sop_name=name, text=data["text"], author=self.user, source="admin",
+                sop_name=name,
+                text=data["text"],
+                author=self.user,
+                source="admin",
                 publish=data.get("publish", False),
             )
         except SpecError as exc:

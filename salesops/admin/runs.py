@@ -62,8 +62,18 @@ class WriteBackInline(ReadOnlyInline):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ("id", "sop", "version", "record", "state", "engine", "trigger", "shadow",
-                    "queued_at", "duration")
+    list_display = (
+        "id",
+        "sop",
+        "version",
+        "record",
+        "state",
+        "engine",
+        "trigger",
+        "shadow",
+        "queued_at",
+        "duration",
+    )
     list_filter = ("state", "engine", "sop", "trigger", "shadow")
     search_fields = ("record_id", "=idempotency_key")
     list_select_related = ("sop", "sop_version")
@@ -71,18 +81,66 @@ class RunAdmin(admin.ModelAdmin):
     actions = ("retry_failed",)
     inlines = (RunStepInline, WriteBackInline)
     fieldsets = [
-        (None, {"fields": ("sop", "sop_version", "record", "state", "reason", "escalation_link",
-                           "trigger", "shadow", "created_by")}),
-        ("Engine", {"fields": ("engine", "model", "attempts", "queued_at", "started_at",
-                               "finished_at", "duration", "usage", "cost_usd")}),
+        (
+            None,
+            {
+                "fields": (
+                    "sop",
+                    "sop_version",
+                    "record",
+                    "state",
+                    "reason",
+                    "escalation_link",
+                    "trigger",
+                    "shadow",
+                    "created_by",
+                )
+            },
+        ),
+        (
+            "Engine",
+            {
+                "fields": (
+                    "engine",
+                    "model",
+                    "attempts",
+                    "queued_at",
+                    "started_at",
+                    "finished_at",
+                    "duration",
+                    "usage",
+                    "cost_usd",
+                )
+            },
+        ),
         ("Result", {"fields": ("output_json",)}),
-        ("Input: the record document the engine saw", {"fields": ("input_json",),
-                                                         "classes": ("collapse",)}),
+        (
+            "Input: the record document the engine saw",
+            {"fields": ("input_json",), "classes": ("collapse",)},
+        ),
     ]
-    readonly_fields = ("sop", "sop_version", "record", "state", "reason", "escalation_link",
-                       "trigger", "shadow", "created_by", "engine", "model", "attempts",
-                       "queued_at", "started_at", "finished_at", "duration", "usage", "cost_usd",
-                       "output_json", "input_json")
+    readonly_fields = (
+        "sop",
+        "sop_version",
+        "record",
+        "state",
+        "reason",
+        "escalation_link",
+        "trigger",
+        "shadow",
+        "created_by",
+        "engine",
+        "model",
+        "attempts",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "duration",
+        "usage",
+        "cost_usd",
+        "output_json",
+        "input_json",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs start from events, schedules, the API or the run_sop command
@@ -139,8 +197,9 @@ class RunAdmin(admin.ModelAdmin):
         if escalation is None:
             return "-"
         url = reverse("admin:salesops_escalation_change", args=[escalation.pk])
-        return format_html('<a href="{}">Escalation {} ({})</a>', url, escalation.pk,
-                           escalation.status)
+        return format_html(
+            '<a href="{}">Escalation {} ({})</a>', url, escalation.pk, escalation.status
+        )
 
     @admin.display(description="output")
     def output_json(self, obj: Run) -> str:

@@ -88,10 +88,14 @@ class SopAdmin(admin.ModelAdmin):
             '<td><a href="{}">try in shadow</a></td></tr>',
             (
                 (
-                    _version_url(v), v.number,
-                    "published (active)" if v.pk == obj.published_version_id
+                    _version_url(v),
+                    v.number,
+                    "published (active)"
+                    if v.pk == obj.published_version_id
                     else ("published earlier" if v.published else "draft"),
-                    v.source, v.author or "", v.created_at.strftime("%Y-%m-%d %H:%M"),
+                    v.source,
+                    v.author or "",
+                    v.created_at.strftime("%Y-%m-%d %H:%M"),
                     _version_url(v, "try"),
                 )
                 for v in obj.versions.select_related("author").order_by("-number")
@@ -99,9 +103,10 @@ class SopAdmin(admin.ModelAdmin):
         )
         changelist = reverse("admin:salesops_sopversion_changelist") + f"?sop__id__exact={obj.pk}"
         return format_html(
-            '<table><tr><th>version</th><th>state</th><th>source</th><th>author</th>'
+            "<table><tr><th>version</th><th>state</th><th>source</th><th>author</th>"
             '<th>created</th><th></th></tr>{}</table><p><a href="{}">All versions</a></p>',
-            rows, changelist,
+            rows,
+            changelist,
         )
 
 
@@ -112,8 +117,20 @@ class SopVersionAdmin(admin.ModelAdmin):
     search_fields = ("sop__name", "sop__title")
     list_select_related = ("sop", "author")
     actions = ("publish_selected",)
-    fields = ("sop", "number", "state", "source", "author", "created_at", "content_hash",
-              "try_link", "changes", "diff", "text_block", "fragments")
+    fields = (
+        "sop",
+        "number",
+        "state",
+        "source",
+        "author",
+        "created_at",
+        "content_hash",
+        "try_link",
+        "changes",
+        "diff",
+        "text_block",
+        "fragments",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -156,7 +173,7 @@ class SopVersionAdmin(admin.ModelAdmin):
             raise Http404("no such SOP version")
         if not self.has_view_permission(request, version):
             raise PermissionDenied
-        form = SopVersionTryForm(request.POST or None)
+        form = SopVersionTryForm(request.POST if request.method == "POST" else None)
         columns = []
         if request.method == "POST" and form.is_valid():
             try:
@@ -168,7 +185,9 @@ class SopVersionAdmin(admin.ModelAdmin):
             else:
                 columns = [
                     {
-                        "label": label, "run": run, "output": pretty_json(run.output),
+                        "label": label,
+                        "run": run,
+                        "output": pretty_json(run.output),
                         "checks": run.steps.filter(kind="check").order_by("seq"),
                     }
                     for label, run in runs.items()
@@ -219,7 +238,9 @@ class SopVersionAdmin(admin.ModelAdmin):
             return f"summary unavailable: {exc}"
         if not lines:
             return "no change to the front matter"
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((x,) for x in lines)))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((x,) for x in lines))
+        )
 
 
 @admin.register(Fragment)

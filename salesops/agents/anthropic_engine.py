@@ -42,6 +42,8 @@ class _Run:
         self.client = engine.client()
         self.tokens = 0
         self.cost = 0.0
+        # The last proposal that failed checks: returned (for review) if the run stops early.
+        self.proposal: tuple[dict[str, Any], VerificationReport] | None = None
 
     def over_budget(self) -> str:
         """Why the run must stop spending, or "" while it may continue."""
@@ -181,12 +183,17 @@ class AnthropicEngine:
         """The tool-use loop; returns a proposal (maybe with failed checks) or an error."""
         try:
             state = _Run(self, run_input, record_step)
-        except anthropic.AnthropicError as exc:  # e.g. no API key configured
+        except anthropic.AnthropicError as exc:
             return EngineResult(engine=self.name, output=None, error=f"Anthropic client: {exc}")
+        client = state.client
+        if not any(getattr(client, a, None) for a in ("api_key", "auth_token", "credentials")):
+            # The SDK would raise a bare TypeError on the first call; say what to fix instead.
+            reason = "no Anthropic credentials: set ANTHROPIC_API_KEY (or pass api_key)"
+            return EngineResult(engine=self.name, output=None, error=reason, model=state.model)
         try:
             return self._loop(state, verify)
         except EngineStop as exc:
-            return EngineResult(engine=self.name, output=None, error=str(exc), model=state.model)
+            return self._stopped(state, str(exc))
 
     def _loop(self, state: _Run, verify: Verifier) -> EngineResult:
         spec, policy = state.input.sop, state.policy
@@ -222,6 +229,14 @@ class AnthropicEngine:
         for turn in range(1, policy.max_turns + 1):
             stop = state.over_budget()
             if stop:
+                state.record_step(
+                    StepRecord(
+                        kind="info",
+                        name="budget",
+                        status="failed",
+                        message=f"{stop} after {turn - 1} model calls",
+                    )
+                )
                 return self._stopped(state, f"{stop} after {turn - 1} model calls")
             message = state.call(
                 f"turn {turn}", request.params(messages, policy.max_tokens), messages[-1]["content"]
@@ -264,6 +279,7 @@ class AnthropicEngine:
                         engine=self.name, output=output, model=state.model, report=report
                     )
                 reasks_left -= 1
+                state.proposal = (output, report)
                 state.record_step(
                     StepRecord(
                         kind="check",
@@ -275,8 +291,6 @@ class AnthropicEngine:
                     )
                 )
                 results.append(_tool_result(submitted.id, _reask_text(report), error=True))
-            elif state.over_budget():
-                return self._stopped(state, f"{state.over_budget()} after {turn} model calls")
             messages += [
                 {"role": "assistant", "content": _blocks(message)},
                 {"role": "user", "content": results},
@@ -287,7 +301,12 @@ class AnthropicEngine:
         )
 
     def _stopped(self, state: _Run, reason: str) -> EngineResult:
-        state.record_step(StepRecord(kind="info", name="budget", status="failed", message=reason))
+        """No accepted result: return the last rejected proposal (for review), else nothing."""
+        if state.proposal is not None:
+            output, report = state.proposal
+            return EngineResult(
+                engine=self.name, output=output, error=reason, model=state.model, report=report
+            )
         return EngineResult(engine=self.name, output=None, error=reason, model=state.model)
 
     @staticmethod

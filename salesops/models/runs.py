@@ -137,7 +137,8 @@ class WriteBack(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="writes")
     seq = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=20)  # note | task | set_property
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Sent to the CRM with the write; the CRM side dedupes on it (see services/writeback.py).
+    idempotency_key = models.CharField(max_length=200, db_index=True)
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     result = models.CharField(max_length=10, blank=True)  # created | exists | updated
@@ -148,6 +149,7 @@ class WriteBack(models.Model):
 
     class Meta:
         ordering = ["run", "seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="writeback_unique_seq")]
 
     def __str__(self) -> str:
         return f"{self.kind} for run {self.run_id} [{self.status}]"

@@ -34,13 +34,17 @@ def records_select(*, sop: Sop, where: str | None = None) -> list[str]:
     mirrors = CrmRecordMirror.objects.filter(connector=kind, object_type=sop.object_type)
     if not where:
         return sorted(mirrors.values_list("record_id", flat=True))
-    expr = compile_expression(where, scope=ExpressionScope.for_sop(sop.object_type),
-                              source="--where", field="where")
+    expr = compile_expression(
+        where, scope=ExpressionScope.for_sop(sop.object_type), source="--where", field="where"
+    )
     now = timezone.now()
     chosen = []
     for mirror in mirrors.order_by("record_id"):
-        activation = {"record": mirror_document(mirror, now=now), "now": now.isoformat(),
-                      "today": now.date().isoformat()}
+        activation = {
+            "record": mirror_document(mirror, now=now),
+            "now": now.isoformat(),
+            "today": now.date().isoformat(),
+        }
         try:
             if expr.evaluate(activation) is True:
                 chosen.append(mirror.record_id)
@@ -50,8 +54,13 @@ def records_select(*, sop: Sop, where: str | None = None) -> list[str]:
 
 
 def runs_start(
-    *, sop: Sop, record_ids: list[str], batch: str | None = None, shadow: bool = False,
-    user: Any = None, enqueue: bool = True,
+    *,
+    sop: Sop,
+    record_ids: list[str],
+    batch: str | None = None,
+    shadow: bool = False,
+    user: Any = None,
+    enqueue: bool = True,
 ) -> tuple[list[Run], int]:
     """Create one manual run per record (idempotent per `batch` label); returns (runs, new)."""
     batch = batch or f"manual:{uuid.uuid4().hex}"
@@ -60,9 +69,13 @@ def runs_start(
     with transaction.atomic():
         for record_id in record_ids:
             run, created = run_create(
-                sop=sop, ref=RecordRef(sop.object_type, record_id), trigger=Run.Trigger.MANUAL,
-                event_key=f"{batch}:v{version.number if version else 0}", shadow=shadow,
-                user=user, enqueue=enqueue,
+                sop=sop,
+                ref=RecordRef(sop.object_type, record_id),
+                trigger=Run.Trigger.MANUAL,
+                event_key=f"{batch}:v{version.number if version else 0}",
+                shadow=shadow,
+                user=user,
+                enqueue=enqueue,
             )
             runs.append(run)
             new += int(created)

@@ -24,8 +24,10 @@ def _decide(escalation: Escalation, status: str, user: Any, note: str) -> bool:
     # Conditional UPDATE: two reviewers clicking at once cannot both decide.
     return bool(
         Escalation.objects.filter(pk=escalation.pk, status=Escalation.Status.OPEN).update(
-            status=status, decided_by=user if getattr(user, "pk", None) else None,
-            decided_at=timezone.now(), decision_note=note,
+            status=status,
+            decided_by=user if getattr(user, "pk", None) else None,
+            decided_at=timezone.now(),
+            decision_note=note,
         )
     )
 
@@ -40,7 +42,7 @@ def escalation_edit_check(*, escalation: Escalation, output: Any) -> Verificatio
 def escalation_approve(
     *, escalation: Escalation, user: Any, edited_output: Any = None, note: str = ""
 ) -> Escalation:
-    """Approve a run for write-back, as it is or with an edited result; the write goes via the queue.
+    """Approve a run for write-back, as is or with an edited result; the write goes via the queue.
 
     An edited result must pass the SOP's schema and grounding checks (a human may overrule an
     acceptance check or an escalation condition, not the output's shape or its facts).
@@ -58,8 +60,11 @@ def escalation_approve(
         if edited_output is not None:
             Escalation.objects.filter(pk=escalation.pk).update(edited_output=edited_output)
         transaction.on_commit(
-            lambda: async_task("salesops.tasks.escalation_write", escalation.pk,
-                               task_name=f"escalation-{escalation.pk}")
+            lambda: async_task(
+                "salesops.tasks.escalation_write",
+                escalation.pk,
+                task_name=f"escalation-{escalation.pk}",
+            )
         )
     escalation.refresh_from_db()
     return escalation
@@ -88,14 +93,23 @@ def escalation_write(*, escalation_id: int) -> Run:
     run.refresh_from_db()
     output = escalation.edited_output if escalation.edited_output is not None else run.output
     recorder = StepRecorder(run)
-    recorder.info("approved", f"approved by {escalation.decided_by or 'a reviewer'}"
-                  + (" with an edited result" if escalation.edited_output is not None else ""))
+    recorder.info(
+        "approved",
+        f"approved by {escalation.decided_by or 'a reviewer'}"
+        + (" with an edited result" if escalation.edited_output is not None else ""),
+    )
     spec = sop_spec_get(run.sop_version)
     from connectors.base import CRMError  # local: keeps the module's import list short
 
     try:
-        run_write_back(run=run, spec=spec, output=output, record=run.input or {},
-                       now=timezone.now(), recorder=recorder)
+        run_write_back(
+            run=run,
+            spec=spec,
+            output=output,
+            record=run.input or {},
+            now=timezone.now(),
+            recorder=recorder,
+        )
     except CRMError as exc:
         # Back to the queue, open again: the reviewer sees why and can approve once the CRM is back.
         run.state, run.reason = Run.State.ESCALATED, f"approved, but write-back failed: {exc}"

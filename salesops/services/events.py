@@ -55,7 +55,9 @@ def event_route(*, webhook_event: WebhookEvent) -> list[Run]:
         if not any(_matches(trigger, activation, sop.name) for trigger in spec.triggers):
             continue
         run, created = run_create(
-            sop=sop, ref=ref, trigger=Run.Trigger.EVENT,
+            sop=sop,
+            ref=ref,
+            trigger=Run.Trigger.EVENT,
             event_key=f"event:{webhook_event.source}:{webhook_event.event_id}",
             connector=webhook_event.source,
         )
@@ -73,7 +75,8 @@ def _record_view(webhook_event: WebhookEvent) -> dict:
 
     now = timezone.now()
     mirror = CrmRecordMirror.objects.filter(
-        connector=webhook_event.source, object_type=webhook_event.object_type,
+        connector=webhook_event.source,
+        object_type=webhook_event.object_type,
         record_id=webhook_event.record_id,
     ).first()
     view = {"now": now.isoformat(), "today": now.date().isoformat()}
@@ -82,7 +85,7 @@ def _record_view(webhook_event: WebhookEvent) -> dict:
     return view
 
 
-def _matches(trigger, activation: dict, sop_name: str) -> bool:  # noqa: ANN001
+def _matches(trigger, activation: dict, sop_name: str) -> bool:
     event_view = activation["event"]
     if trigger.event != event_view["name"]:
         return False

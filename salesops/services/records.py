@@ -16,7 +16,7 @@ ACTIVITY_LIMIT = 50
 def record_document_fetch(
     *, connector: CrmConnector, ref: RecordRef, spec: SopSpec, now: datetime
 ) -> dict[str, Any]:
-    """Re-fetch the record (events are at-least-once and unordered) and the context the SOP asks for.
+    """Re-fetch the record (events are at-least-once and unordered) and the context it needs.
 
     Raises RecordNotFound when the record is gone.
     """
@@ -33,6 +33,8 @@ def record_document_fetch(
         ids = record.associations.get(name, [])
         related[name] = connector.get_many(target, ids) if ids else []
     activities = (
-        connector.activities(ref, limit=ACTIVITY_LIMIT) if "recent_activities" in spec.context else []
+        connector.activities(ref, limit=ACTIVITY_LIMIT)
+        if "recent_activities" in spec.context
+        else []
     )
     return record_document_build(record, related=related, activities=activities, now=now)

@@ -17,9 +17,9 @@ def text_engine() -> Engine:
 
 def template_render(name: str, context: dict[str, Any]) -> str:
     """Render a file template under templates/ as plain text."""
-    return text_engine().get_template(name).render(Context(context)).strip()
+    return text_engine().get_template(name).render(Context(context, autoescape=False)).strip()
 
 
 def string_render(source: str, context: dict[str, Any]) -> str:
     """Render an inline template string (e.g. a task subject) as plain text."""
-    return text_engine().from_string(source).render(Context(context)).strip()
+    return text_engine().from_string(source).render(Context(context, autoescape=False)).strip()

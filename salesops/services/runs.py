@@ -56,7 +56,9 @@ def run_create(
     if version is None:
         raise ValueError(f"SOP {sop.name!r} has no published version")
     if ref.object_type != sop.object_type:
-        raise ValueError(f"SOP {sop.name!r} runs on {sop.object_type} records, not {ref.object_type}")
+        raise ValueError(
+            f"SOP {sop.name!r} runs on {sop.object_type} records, not {ref.object_type}"
+        )
     with transaction.atomic():
         run, created = Run.objects.get_or_create(
             idempotency_key=run_key(sop=sop, ref=ref, event_key=event_key),
@@ -78,8 +80,9 @@ def run_create(
 
 def run_enqueue(*, run: Run) -> None:
     """Hand the run to django-q2 by dotted path: the task is a thin shim around run_execute."""
-    async_task("salesops.tasks.run_execute", run.pk, task_name=f"run-{run.pk}",
-               group=f"sop:{run.sop_id}")
+    async_task(
+        "salesops.tasks.run_execute", run.pk, task_name=f"run-{run.pk}", group=f"sop:{run.sop_id}"
+    )
 
 
 def _claim(run_id: int, now: datetime) -> str | None:
@@ -120,7 +123,9 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
         return run
     recorder = StepRecorder(run)
     if claim == "stale-writing":
-        recorder.info("resume", f"resumed write-back after a worker stopped (attempt {run.attempts})")
+        recorder.info(
+            "resume", f"resumed write-back after a worker stopped (attempt {run.attempts})"
+        )
         return _write_and_finish(run, recorder, spec=sop_spec_get(run.sop_version), now=now)
     if claim == "stale-running":
         recorder.info("restart", f"restarted after a worker stopped (attempt {run.attempts})")
@@ -153,19 +158,26 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
             return _finish(run, Run.State.FAILED, reason=f"applies_when failed: {exc}")
         if not applies:
             recorder.info("applies_when", "the record is out of this SOP's scope", status="skipped")
-            return _finish(run, Run.State.SKIPPED,
-                           reason=f"applies_when is false: {spec.applies_when.source}")
+            return _finish(
+                run, Run.State.SKIPPED, reason=f"applies_when is false: {spec.applies_when.source}"
+            )
 
     engine = engine_get()
     run.engine = engine.name
     run.save(update_fields=["engine", "input"])
 
-    def verify(output: dict[str, Any]):  # noqa: ANN202 - the engine's Verifier callable
-        return verify_result(spec, output, document, now=now)
+    def verify(output: dict[str, Any], judge: Any = None):
+        return verify_result(spec, output, document, now=now, judge=judge)
 
     result = engine.run(
-        RunInput(sop=spec, sop_version=run.sop_version.number, record=document, now=now,
-                 knowledge=knowledge_skills_get(), run_id=str(run.pk)),
+        RunInput(
+            sop=spec,
+            sop_version=run.sop_version.number,
+            record=document,
+            now=now,
+            knowledge=knowledge_skills_get(),
+            run_id=str(run.pk),
+        ),
         verify=verify,
         record_step=recorder,
     )
@@ -173,7 +185,9 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
     run.output = result.output
     _totals(run, recorder)
     if result.output is None:
-        return _finish(run, Run.State.FAILED, reason=result.error or "the engine produced no result")
+        return _finish(
+            run, Run.State.FAILED, reason=result.error or "the engine produced no result"
+        )
     report = result.report or verify(result.output)
     for outcome in report.outcomes:
         recorder.check(outcome)
@@ -185,11 +199,15 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
             Escalation.objects.create(
                 run=run,
                 reason=reason,
-                checks=[{"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
-                        for o in blocking],
+                checks=[
+                    {"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
+                    for o in blocking
+                ],
             )
         return _finish(run, Run.State.ESCALATED, reason=reason)
-    recorder.info("verified", f"all checks passed in {(time.perf_counter() - started) * 1000:.0f} ms")
+    recorder.info(
+        "verified", f"all checks passed in {(time.perf_counter() - started) * 1000:.0f} ms"
+    )
     if run.shadow:
         return _finish(run, Run.State.VERIFIED, reason="shadow run: nothing written")
     return _write_and_finish(run, recorder, spec=spec, now=now)
@@ -197,11 +215,24 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
 
 def _write_and_finish(run: Run, recorder: StepRecorder, *, spec: SopSpec, now: datetime) -> Run:
     run.state = Run.State.WRITING
-    run.save(update_fields=["state", "output", "input", "engine", "model", "input_tokens",
-                            "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd"])
+    run.save(
+        update_fields=[
+            "state",
+            "output",
+            "input",
+            "engine",
+            "model",
+            "input_tokens",
+            "output_tokens",
+            "cache_write_tokens",
+            "cache_read_tokens",
+            "cost_usd",
+        ]
+    )
     try:
-        run_write_back(run=run, spec=spec, output=run.output, record=run.input, now=now,
-                       recorder=recorder)
+        run_write_back(
+            run=run, spec=spec, output=run.output, record=run.input, now=now, recorder=recorder
+        )
     except (CRMError, ExpressionError) as exc:
         return _finish(run, Run.State.FAILED, reason=f"write-back failed: {exc}")
     return _finish(run, Run.State.WRITTEN)

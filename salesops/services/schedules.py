@@ -35,9 +35,13 @@ def mirror_sync(*, connector_kind: str | None = None) -> int:
         )["cursor"]
         for record in connector.iter_changed(object_type, since):
             CrmRecordMirror.objects.update_or_create(
-                connector=kind, object_type=object_type, record_id=record.id,
-                defaults={"properties": _plain(record.properties),
-                          "last_modified": record.last_modified},
+                connector=kind,
+                object_type=object_type,
+                record_id=record.id,
+                defaults={
+                    "properties": _plain(record.properties),
+                    "last_modified": record.last_modified,
+                },
             )
             count += 1
     return count
@@ -52,8 +56,11 @@ def _plain(properties: dict[str, Any]) -> dict[str, Any]:
 
 def mirror_document(mirror: CrmRecordMirror, *, now: datetime) -> dict[str, Any]:
     """A selector's view of a mirrored record: its properties plus the derived day counts."""
-    doc: dict[str, Any] = {"id": mirror.record_id, "object": mirror.object_type,
-                           **mirror.properties}
+    doc: dict[str, Any] = {
+        "id": mirror.record_id,
+        "object": mirror.object_type,
+        **mirror.properties,
+    }
     last = doc.get("last_activity_at")
     doc["days_since_last_activity"] = (
         (now - datetime.fromisoformat(last)).days if isinstance(last, str) and last else None
@@ -62,7 +69,8 @@ def mirror_document(mirror: CrmRecordMirror, *, now: datetime) -> dict[str, Any]
         close = doc.get("close_date")
         doc["days_to_close"] = (
             (datetime.fromisoformat(close).date() - now.date()).days
-            if isinstance(close, str) and close else None
+            if isinstance(close, str) and close
+            else None
         )
     return doc
 
@@ -96,8 +104,11 @@ def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetim
     mirrors = CrmRecordMirror.objects.filter(connector=kind, object_type=sop.object_type)
     for mirror in mirrors.iterator(chunk_size=500):
         if trigger.where is not None:
-            activation = {"record": mirror_document(mirror, now=now), "now": now.isoformat(),
-                          "today": now.date().isoformat()}
+            activation = {
+                "record": mirror_document(mirror, now=now),
+                "now": now.isoformat(),
+                "today": now.date().isoformat(),
+            }
             try:
                 if trigger.where.evaluate(activation) is not True:
                     continue
@@ -105,8 +116,11 @@ def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetim
                 logger.info("where of %s skipped %s: %s", sop.name, mirror, exc)
                 continue
         _, created = run_create(
-            sop=sop, ref=RecordRef(sop.object_type, mirror.record_id), trigger=Run.Trigger.SCHEDULE,
-            event_key=f"schedule:{index}:{slot.isoformat()}", connector=kind,
+            sop=sop,
+            ref=RecordRef(sop.object_type, mirror.record_id),
+            trigger=Run.Trigger.SCHEDULE,
+            event_key=f"schedule:{index}:{slot.isoformat()}",
+            connector=kind,
         )
         started += int(created)
     return started
@@ -118,6 +132,10 @@ def schedules_install() -> None:
 
     Schedule.objects.update_or_create(
         name="salesops-schedule-tick",
-        defaults={"func": "salesops.tasks.schedule_tick", "schedule_type": Schedule.MINUTES,
-                  "minutes": 1, "repeats": -1},
+        defaults={
+            "func": "salesops.tasks.schedule_tick",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
     )

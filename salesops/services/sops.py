@@ -64,7 +64,8 @@ def _known_skills() -> set[str]:
 def sop_text_parse(text: str, *, source: str, fragments: dict[str, str]) -> SopSpec:
     """Parse and validate SOP text against the current skills, fragments and templates."""
     parsed_fragments = {
-        name: parse_fragment(body, source=f"fragments/{name}.md") for name, body in fragments.items()
+        name: parse_fragment(body, source=f"fragments/{name}.md")
+        for name, body in fragments.items()
     }
     return parse_sop(
         text,
@@ -88,7 +89,9 @@ def _fragments_for(text: str, *, available: dict[str, str], source: str) -> dict
     includes = meta.get("include") or []
     if not isinstance(includes, list):
         return {}
-    return {name: available[name] for name in includes if isinstance(name, str) and name in available}
+    return {
+        name: available[name] for name in includes if isinstance(name, str) and name in available
+    }
 
 
 @transaction.atomic
@@ -103,7 +106,9 @@ def sop_version_create(
     fragments = _fragments_for(text, available=available, source=f"{sop_name}.md")
     spec = sop_text_parse(text, source=f"{sop_name}.md", fragments=fragments)
     if spec.name != sop_name:
-        raise SpecError([SpecIssue(f"{sop_name}.md", "name", f"is '{spec.name}', expected '{sop_name}'")])
+        raise SpecError(
+            [SpecIssue(f"{sop_name}.md", "name", f"is '{spec.name}', expected '{sop_name}'")]
+        )
     digest = content_hash(text, fragments)
     sop, _ = Sop.objects.get_or_create(
         name=spec.name,
@@ -157,7 +162,9 @@ def fragment_update(*, name: str, text: str, author: Any = None) -> list[SopVers
     fragment.text, fragment.content_hash = text, digest
     fragment.save()
     upgraded = []
-    for sop in Sop.objects.filter(published_version__isnull=False).select_related("published_version"):
+    for sop in Sop.objects.filter(published_version__isnull=False).select_related(
+        "published_version"
+    ):
         current = sop.published_version
         if name in current.fragments:
             version, made = sop_version_create(
@@ -182,7 +189,7 @@ def sop_library_load(*, root: Path | None = None) -> LibraryLoadReport:
         template_exists=template_exists,
     )
     report.issues.extend(library.issues)
-    for name, fragment in sorted(library.fragments.items()):
+    for name, _fragment in sorted(library.fragments.items()):
         path = root / "fragments" / f"{name}.md"
         if fragment_update(name=name, text=path.read_text()):
             report.fragments_changed.append(name)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-import json
 
 from salesops.agents.base import StepRecord
 from salesops.models import Run, RunStep
@@ -27,8 +27,12 @@ class StepRecorder:
         self.run = run
         last = run.steps.order_by("-seq").values_list("seq", flat=True).first()
         self.seq = last or 0
-        self.totals = {"input_tokens": 0, "output_tokens": 0, "cache_write_tokens": 0,
-                       "cache_read_tokens": 0}
+        self.totals = {
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cache_write_tokens": 0,
+            "cache_read_tokens": 0,
+        }
         self.cost = Decimal("0")
 
     def __call__(self, step: StepRecord) -> None:
@@ -57,8 +61,15 @@ class StepRecorder:
 
     def check(self, outcome: CheckOutcome) -> None:
         """Record one verifier outcome as a `check` step named by the check id."""
-        self(StepRecord(kind="check", name=outcome.id, status=outcome.status,
-                        message=outcome.message, input={"kind": outcome.kind}))
+        self(
+            StepRecord(
+                kind="check",
+                name=outcome.id,
+                status=outcome.status,
+                message=outcome.message,
+                input={"kind": outcome.kind},
+            )
+        )
 
     def info(self, name: str, message: str, status: str = "ok") -> None:
         self(StepRecord(kind="info", name=name, status=status, message=message))

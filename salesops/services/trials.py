@@ -30,8 +30,9 @@ class CandidateCheck:
         return self.report.writable
 
 
-def result_verify(*, sop: Sop, record_id: str, result: Any,
-                  version: SopVersion | None = None) -> CandidateCheck:
+def result_verify(
+    *, sop: Sop, record_id: str, result: Any, version: SopVersion | None = None
+) -> CandidateCheck:
     """Run every check of the SOP (published version unless given) on `result` for a record.
 
     Raises RecordNotFound when the record does not exist.
@@ -41,8 +42,9 @@ def result_verify(*, sop: Sop, record_id: str, result: Any,
         raise ValueError(f"SOP {sop.name!r} has no published version")
     spec = sop_spec_get(version)
     now = timezone.now()
-    record = record_document_fetch(connector=connector_get(), ref=RecordRef(sop.object_type, record_id),
-                                   spec=spec, now=now)
+    record = record_document_fetch(
+        connector=connector_get(), ref=RecordRef(sop.object_type, record_id), spec=spec, now=now
+    )
     return CandidateCheck(report=verify_result(spec, result, record, now=now), record=record)
 
 
@@ -53,9 +55,16 @@ def sop_version_try(*, version: SopVersion, record_id: str, user: Any = None) ->
     ref = RecordRef(sop.object_type, record_id)
     if not connector_get().get_many(ref.object_type, [ref.id]):
         raise ValueError(f"no {ref.object_type} with id {record_id!r} in the CRM")
-    run, _ = run_create(sop=sop, ref=ref, trigger=Run.Trigger.MANUAL,
-                        event_key=f"try:{uuid.uuid4().hex}", version=version, shadow=True,
-                        user=user, enqueue=False)
+    run, _ = run_create(
+        sop=sop,
+        ref=ref,
+        trigger=Run.Trigger.MANUAL,
+        event_key=f"try:{uuid.uuid4().hex}",
+        version=version,
+        shadow=True,
+        user=user,
+        enqueue=False,
+    )
     return run_execute(run_id=run.pk)
 
 

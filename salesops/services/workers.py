@@ -43,7 +43,8 @@ def worker_stop(proc: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
 
     if proc.poll() is not None:
         return
-    os.killpg(proc.pid, signal.SIGTERM)
+    # SIGTERM to the cluster's main process only: its sentinel stops the workers in order.
+    proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

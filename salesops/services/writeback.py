@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +19,12 @@ from salesops.specs.model import SopSpec
 from salesops.writeback import PlannedWrite, writes_plan
 
 
-def write_key(run: Run, seq: int) -> str:
-    """Stable per (run, write): a retry or a re-delivery of the run reuses the same keys."""
-    digest = hashlib.sha256(f"{run.idempotency_key}|{seq}".encode()).hexdigest()[:40]
-    return f"salesops-{digest}"
+def write_key(run: Run, seq: int, output: dict[str, Any]) -> str:
+    """Stable per (SOP, record, write, result): a retry, a redelivery or a re-run that reaches
+    the same result reuses the key, so the CRM gets no second note or task."""
+    canonical = json.dumps(output, sort_keys=True, default=str)
+    material = f"{run.sop.name}|{run.object_type}:{run.record_id}|{seq}|{canonical}"
+    return f"salesops-{hashlib.sha256(material.encode()).hexdigest()[:40]}"
 
 
 def run_url(run: Run) -> str:
@@ -40,17 +43,24 @@ def _context(run: Run, spec: SopSpec, output: dict[str, Any], record: dict[str, 
 
 def _action(run: Run, planned: PlannedWrite, context: dict[str, Any], record: dict) -> Action:
     ref = RecordRef(run.object_type, run.record_id)
-    key = write_key(run, planned.seq)
+    key = write_key(run, planned.seq, context["result"])
     if planned.kind == "set_property":
-        return PropertyUpdate(record=ref, properties={planned.property: planned.value},
-                              idempotency_key=key)
+        return PropertyUpdate(
+            record=ref, properties={planned.property: planned.value}, idempotency_key=key
+        )
     body = template_render(planned.template, context) if planned.template else ""
     if planned.kind == "note":
         return NoteAction(record=ref, body=body, idempotency_key=key)
     subject = string_render(planned.subject or spec_title(context), context)
-    return TaskAction(record=ref, subject=f"[AI] {subject}"[:255], body=body,
-                      due_date=planned.due_date, idempotency_key=key,
-                      owner_id=record.get("owner"), priority=planned.priority)
+    return TaskAction(
+        record=ref,
+        subject=f"[AI] {subject}"[:255],
+        body=body,
+        due_date=planned.due_date,
+        idempotency_key=key,
+        owner_id=record.get("owner"),
+        priority=planned.priority,
+    )
 
 
 def spec_title(context: dict[str, Any]) -> str:
@@ -62,12 +72,22 @@ def _payload(action: Action) -> dict[str, Any]:
         return {"properties": dict(action.properties)}
     if isinstance(action, NoteAction):
         return {"body": action.body}
-    return {"subject": action.subject, "body": action.body, "due_date": action.due_date.isoformat(),
-            "owner_id": action.owner_id, "priority": action.priority}
+    return {
+        "subject": action.subject,
+        "body": action.body,
+        "due_date": action.due_date.isoformat(),
+        "owner_id": action.owner_id,
+        "priority": action.priority,
+    }
 
 
 def run_write_back(
-    *, run: Run, spec: SopSpec, output: dict[str, Any], record: dict[str, Any], now: datetime,
+    *,
+    run: Run,
+    spec: SopSpec,
+    output: dict[str, Any],
+    record: dict[str, Any],
+    now: datetime,
     recorder: Any,
 ) -> list[WriteBack]:
     """Plan, record (before the call), perform and update each write of a verified run.
@@ -81,8 +101,13 @@ def run_write_back(
         rows = []
         for seq, action in enumerate(actions):
             row, _ = WriteBack.objects.get_or_create(
-                idempotency_key=action.idempotency_key,
-                defaults={"run": run, "seq": seq, "kind": action.kind, "payload": _payload(action)},
+                run=run,
+                seq=seq,
+                defaults={
+                    "kind": action.kind,
+                    "idempotency_key": action.idempotency_key,
+                    "payload": _payload(action),
+                },
             )
             rows.append(row)
     connector = connector_get(run.connector)
@@ -92,13 +117,33 @@ def run_write_back(
         try:
             (result,) = connector.apply([action])
         except Exception as exc:
-            WriteBack.objects.filter(pk=row.pk).update(status=WriteBack.Status.FAILED, error=str(exc))
-            recorder(StepRecord(kind="write", name=action.kind, status="failed", message=str(exc),
-                                input=row.payload))
+            WriteBack.objects.filter(pk=row.pk).update(
+                status=WriteBack.Status.FAILED, error=str(exc)
+            )
+            recorder(
+                StepRecord(
+                    kind="write",
+                    name=action.kind,
+                    status="failed",
+                    message=str(exc),
+                    input=row.payload,
+                )
+            )
             raise
-        row.status, row.result, row.external_id = WriteBack.Status.DONE, result.status, result.external_id
+        row.status, row.result, row.external_id = (
+            WriteBack.Status.DONE,
+            result.status,
+            result.external_id,
+        )
         row.error = ""
         row.save(update_fields=["status", "result", "external_id", "error", "updated_at"])
-        recorder(StepRecord(kind="write", name=action.kind, status="ok",
-                            message=f"{result.status} {result.external_id}".strip(), input=row.payload))
+        recorder(
+            StepRecord(
+                kind="write",
+                name=action.kind,
+                status="ok",
+                message=f"{result.status} {result.external_id}".strip(),
+                input=row.payload,
+            )
+        )
     return rows

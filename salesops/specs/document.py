@@ -10,9 +10,9 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from salesops.specs.cel_tree import suggest
 from salesops.specs.frontmatter_schema import PATTERN_HELP
 from salesops.specs.model import SpecError, SpecIssue
-from salesops.specs.typecheck import suggest
 
 FRONT_MATTER = "front_matter"
 _FENCE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)

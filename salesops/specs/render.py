@@ -19,7 +19,12 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style = None
+    if "\n" in value:
+        style = "|"
+    elif "'" in value and '"' not in value and not dumper.analyze_scalar(value).allow_block_plain:
+        # CEL string literals use single quotes, which YAML's single-quoted style would double.
+        style = '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -13,12 +13,12 @@ from typing import Any
 from croniter import croniter
 from jsonschema import Draft202012Validator
 
+from salesops.specs.cel_tree import suggest
 from salesops.specs.document import format_path, usable
 from salesops.specs.expressions import CelExpression, check_expression
 from salesops.specs.model import Fragment, SpecIssue
 from salesops.specs.record_model import OBJECT_FIELDS, RELATIONS, event_names
 from salesops.specs.scope import CelType, ExpressionScope, record_type
-from salesops.specs.typecheck import suggest
 
 _SOP_TEMPLATE_VARS = CelType(
     "object",
@@ -56,6 +56,10 @@ class SopChecker:
         self.fragments: dict[str, Fragment] = {}
         self.object: str | None = data.get("object") if usable(bad, "object") else None
         self.output_ok = False
+        # Scopes are set by run(); None while the object is unknown (expressions are skipped).
+        self.before: ExpressionScope | None = None
+        self.on_event: ExpressionScope | None = None
+        self.full: ExpressionScope | None = None
 
     def issue(self, field: str, message: str) -> None:
         self.issues.append(SpecIssue(self.source, field, message))

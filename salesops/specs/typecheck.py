@@ -8,18 +8,23 @@ field with a value it can never take. Anything it cannot decide is typed `dyn` a
 from __future__ import annotations
 
 import ast
-import difflib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from lark import Token, Tree
 
 from salesops.specs.cel_functions import SIGNATURES
+from salesops.specs.cel_tree import (
+    NO_LITERAL,
+    Typed,
+    bare_ident,
+    is_field_selection,
+    kids_of,
+    suggest,
+)
 from salesops.specs.scope import BOOL, DOUBLE, DYN, INT, NULL, STRING, CelType
 
 MACROS = ("exists", "all", "exists_one", "map", "filter")
-_NO_LITERAL = object()
 _RELATION_OPS = {
     "relation_lt": "<",
     "relation_le": "<=",
@@ -31,61 +36,11 @@ _RELATION_OPS = {
 }
 
 
-@dataclass
-class Typed:
-    """A sub-expression's static type, plus its dotted path or literal value for messages."""
-
-    type: CelType
-    path: str | None = None
-    literal: Any = _NO_LITERAL
-
-    @property
-    def label(self) -> str:
-        if self.path:
-            return self.path
-        if self.literal is not _NO_LITERAL:
-            return "null" if self.literal is None else repr(self.literal)
-        return f"a {self.type.describe()} value"
-
-
-def suggest(name: str, candidates: Iterable[str]) -> str:
-    """` (did you mean 'x'?)` when a close match exists, else an empty string."""
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
 def check_tree(tree: Tree, variables: Mapping[str, CelType]) -> tuple[CelType, list[str]]:
     """Infer the type of a parsed expression; return it with every problem found."""
     checker = _Checker(dict(variables))
     typed = checker.visit(tree)
     return typed.type, checker.errors
-
-
-def _kids(tree: Tree) -> list[Any]:
-    return [child for child in tree.children if child is not None]
-
-
-def _bare_ident(tree: Any) -> str | None:
-    """The variable name when `tree` is nothing but an identifier (a macro's loop variable)."""
-    while isinstance(tree, Tree):
-        if tree.data == "ident":
-            return str(tree.children[0])
-        kids = _kids(tree)
-        if len(kids) != 1:
-            return None
-        tree = kids[0]
-    return None
-
-
-def _is_field_selection(tree: Any) -> bool:
-    while isinstance(tree, Tree):
-        if tree.data == "member_dot":
-            return True
-        kids = _kids(tree)
-        if len(kids) != 1:
-            return False
-        tree = kids[0]
-    return False
 
 
 class _Checker:
@@ -99,7 +54,7 @@ class _Checker:
 
     def visit(self, tree: Any) -> Typed:
         handler = getattr(self, f"_{tree.data}", None)
-        kids = _kids(tree)
+        kids = kids_of(tree)
         if handler is not None:
             return handler(tree, kids)
         if len(kids) == 1 and isinstance(kids[0], Tree):
@@ -149,7 +104,7 @@ class _Checker:
         if len(kids) == 1:
             return self.visit(kids[0])
         op_node, right_tree = kids
-        left = self.visit(_kids(op_node)[0])
+        left = self.visit(kids_of(op_node)[0])
         right = self.visit(right_tree)
         self.compare(_RELATION_OPS[op_node.data], left, right)
         return Typed(BOOL)
@@ -199,7 +154,7 @@ class _Checker:
             return self.visit(kids[0])
         op_node, right_tree = kids
         op = ops[op_node.data]
-        left = self.visit(_kids(op_node)[0])
+        left = self.visit(kids_of(op_node)[0])
         right = self.visit(right_tree)
         lc, rc = left.type.category, right.type.category
         if "dyn" in (lc, rc):
@@ -267,7 +222,7 @@ class _Checker:
 
     def _member_dot_arg(self, tree: Tree, kids: list[Any]) -> Typed:
         name = str(kids[1])
-        args = _kids(kids[2]) if len(kids) > 2 else []
+        args = kids_of(kids[2]) if len(kids) > 2 else []
         base = self.visit(kids[0])
         if name in MACROS:
             return self.macro(name, base, args)
@@ -277,7 +232,7 @@ class _Checker:
         if len(args) != 2:
             self.error(f"{name}() takes a variable and an expression, e.g. {name}(x, x.value > 0)")
             return Typed(DYN)
-        variable = _bare_ident(args[0])
+        variable = bare_ident(args[0])
         if variable is None:
             self.error(f"the first argument of {name}() must be a variable name")
             return Typed(DYN)
@@ -334,9 +289,9 @@ class _Checker:
 
     def _ident_arg(self, tree: Tree, kids: list[Any]) -> Typed:
         name = str(kids[0])
-        args = _kids(kids[1]) if len(kids) > 1 else []
+        args = kids_of(kids[1]) if len(kids) > 1 else []
         if name == "has":
-            if len(args) != 1 or not _is_field_selection(args[0]):
+            if len(args) != 1 or not is_field_selection(args[0]):
                 self.error("has() needs a field selection, e.g. has(record.company.employees)")
             for arg in args:
                 self.visit(arg)
@@ -354,13 +309,13 @@ class _Checker:
     _dot_ident_arg = _dot_ident
 
     def _list_lit(self, tree: Tree, kids: list[Any]) -> Typed:
-        items = [self.visit(kid) for kid in (_kids(kids[0]) if kids else [])]
+        items = [self.visit(kid) for kid in (kids_of(kids[0]) if kids else [])]
         kinds = {item.type.kind for item in items}
         item = items[0].type if len(kinds) == 1 else DYN
         return Typed(CelType("list", item=item))
 
     def _map_lit(self, tree: Tree, kids: list[Any]) -> Typed:
-        for kid in _kids(kids[0]) if kids else []:
+        for kid in kids_of(kids[0]) if kids else []:
             self.visit(kid)
         return Typed(CelType("object"))
 
@@ -381,5 +336,5 @@ class _Checker:
                 value = ast.literal_eval(text)
             except (ValueError, SyntaxError):
                 return Typed(STRING)
-            return Typed(STRING, literal=value if isinstance(value, str) else _NO_LITERAL)
+            return Typed(STRING, literal=value if isinstance(value, str) else NO_LITERAL)
         return Typed(CelType("bytes"))

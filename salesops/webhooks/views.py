@@ -46,4 +46,6 @@ def webhook_receive(request: HttpRequest, kind: str) -> HttpResponse:
         if row is not None:
             stored += 1
             webhook_event_route_enqueue(row.pk)
-    return JsonResponse({"received": len(events), "new": stored, "duplicates": len(events) - stored})
+    return JsonResponse(
+        {"received": len(events), "new": stored, "duplicates": len(events) - stored}
+    )

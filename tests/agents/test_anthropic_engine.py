@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from salesops.agents import pricing
+from salesops.agents.anthropic_engine import AnthropicEngine
 from tests.agents.anthropic_support import (
     BAD,
     GOOD,
@@ -262,3 +263,27 @@ def test_short_prefix_is_reported(emu: AnthropicEmulator) -> None:
     (info,) = [s for s in steps if s.name == "prompt_cache"]
     assert info.kind == "info" and "minimum cacheable length of 2048" in info.message
     assert steps[1].cache_write_tokens == 0
+
+
+def test_reask_then_turn_limit_returns_the_rejected_proposal(emu: AnthropicEmulator) -> None:
+    emu.script(reply(tool_use("submit_result", BAD)), reply(tool_use("get_field", {"path": "x"})))
+    result, _ = run_engine(make_engine(emu), make_spec(max_turns=2))
+    assert result.output == BAD and "turn limit" in result.error
+    assert [o.id for o in result.report.failures] == ["tier-a-score"]
+
+
+def test_missing_api_key_is_a_clear_error(
+    emu: AnthropicEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    engine = AnthropicEngine(base_url=emu.base_url)
+    result, _ = run_engine(engine, make_spec())
+    assert result.output is None and "ANTHROPIC_API_KEY" in result.error
+    assert emu.message_requests() == []
+
+
+def test_sdk_retry_settings_are_explicit() -> None:
+    client = AnthropicEngine(api_key="k", base_url="http://127.0.0.1:9", timeout=7, max_retries=4)
+    sdk = client.client()
+    assert sdk.max_retries == 4 and sdk.timeout == 7

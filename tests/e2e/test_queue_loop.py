@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.qcluster, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def loaded(transactional_db, sample_crm):  # noqa: ANN001, ANN201
+def loaded(transactional_db, sample_crm):
     assert not sop_library_load().issues
 
 
@@ -35,8 +35,13 @@ def test_every_sop_runs_over_the_sample_records_through_the_queue(loaded, qclust
 def test_a_local_crm_change_triggers_a_run_through_the_queue(loaded, qcluster):
     company = crm.Company.objects.order_by("id").first()
     contact = crm.Contact.objects.create(
-        id="c-e2e-1", first_name="Ada", last_name="Quinn", email="ada.quinn@example.org",
-        job_title="VP Sales", lifecycle_stage="lead", company=company,
+        id="c-e2e-1",
+        first_name="Ada",
+        last_name="Quinn",
+        email="ada.quinn@example.org",
+        job_title="VP Sales",
+        lifecycle_stage="lead",
+        company=company,
     )
     event = WebhookEvent.objects.get(record_id=contact.id, name="contact.created")
     run = Run.objects.get(record_id=contact.id, sop__name="lead-qualification")
@@ -52,7 +57,9 @@ def test_the_main_job_twice_changes_nothing_the_second_time(loaded, qcluster, ca
     assert runs >= 40 + 25 and writes > 0
     call_command("demo", "--no-serve", "--timeout", "300")
     assert (Run.objects.count(), WriteBack.objects.count(), crm.Note.objects.count()) == (
-        runs, writes, notes,
+        runs,
+        writes,
+        notes,
     )
     out = capsys.readouterr().out
     assert "lead-qualification" in out and "deal-review" in out

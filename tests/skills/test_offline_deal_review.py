@@ -51,7 +51,9 @@ def test_it_flags_a_past_close_date_as_high_and_red(make_document):
 
 
 def test_it_flags_a_pushed_close_date(make_document):
-    assert types(review(make_document, {"close_date_changes": 2})) == {"close_date_pushed": "medium"}
+    assert types(review(make_document, {"close_date_changes": 2})) == {
+        "close_date_pushed": "medium"
+    }
     assert types(review(make_document, {"close_date_changes": 3})) == {"close_date_pushed": "high"}
 
 

@@ -1,4 +1,4 @@
-"""The main job: set up, run all three SOPs over the sample CRM through the queue, summarise, serve."""
+"""The main job: set up, run the three SOPs over the sample CRM via the queue, summarise, serve."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ DEMO_SOPS = ("lead-qualification", "follow-up", "deal-review")
 
 
 class Command(BaseCommand):
-    help = "Migrate, load SOPs and sample data, run every SOP through the queue, print a summary, serve."
+    help = "Migrate, load SOPs and sample data, run every SOP via the queue, summarise, serve."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-serve", action="store_true", help="exit after the summary")
@@ -89,18 +89,21 @@ class Command(BaseCommand):
             runs, new = runs_start(sop=sop, record_ids=records_select(sop=sop), batch="demo")
             all_ids += [r.pk for r in runs]
             new_total += new
-        self.stdout.write(f"runs: {len(all_ids)} ({new_total} new) queued on the "
-                          f"{'Redis' if settings.REDIS_URL else 'ORM'} broker")
+        self.stdout.write(
+            f"runs: {len(all_ids)} ({new_total} new) queued on the "
+            f"{'Redis' if settings.REDIS_URL else 'ORM'} broker"
+        )
         with tqdm(total=len(all_ids), desc="runs", unit="run", file=self.stderr._out) as bar:
-            done = runs_wait(all_ids, timeout=timeout,
-                             on_progress=lambda n: bar.update(n - bar.n))
+            done = runs_wait(all_ids, timeout=timeout, on_progress=lambda n: bar.update(n - bar.n))
         if not done:
             raise CommandError(f"runs still pending after {timeout:.0f}s; see admin > Runs")
         self._print_summary(all_ids, started)
 
     def _print_summary(self, run_ids: list[int], since: Any) -> None:
-        header = f"{'SOP':<20} {'runs':>5} {'written':>8} {'escalated':>10} {'skipped':>8} " \
-                 f"{'failed':>7} {'writes':>7} {'time s':>7}"
+        header = (
+            f"{'SOP':<20} {'runs':>5} {'written':>8} {'escalated':>10} {'skipped':>8} "
+            f"{'failed':>7} {'writes':>7} {'time s':>7}"
+        )
         self.stdout.write("\n" + header + "\n" + "-" * len(header))
         for row in runs_summary(run_ids, since=since):
             self.stdout.write(

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     help = "Load sop_library/ (idempotent: a new version only when an SOP or fragment changed)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--path", type=Path, help="library folder (default: SALESOPS_LIBRARY_DIR)")
+        parser.add_argument(
+            "--path", type=Path, help="library folder (default: SALESOPS_LIBRARY_DIR)"
+        )
 
     def handle(self, *args: Any, path: Path | None = None, **options: Any) -> None:
         if path is not None and not path.is_dir():

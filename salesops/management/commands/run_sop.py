@@ -27,10 +27,16 @@ class Command(BaseCommand):
         parser.add_argument("--record", action="append", default=[], help="record id")
         parser.add_argument("--where", help="CEL selector over mirrored records")
         parser.add_argument("--all", action="store_true", help="every record of the SOP's object")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="shadow: full run and checks, nothing written to the CRM")
-        parser.add_argument("--sync", action="store_true",
-                            help="run here instead of through the queue (no qcluster needed)")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="shadow: full run and checks, nothing written to the CRM",
+        )
+        parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="run here instead of through the queue (no qcluster needed)",
+        )
         parser.add_argument("--timeout", type=float, default=600, help="seconds to wait")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -50,16 +56,20 @@ class Command(BaseCommand):
         if not ids:
             self.stdout.write("no records selected")
             return
-        runs, _ = runs_start(sop=sop, record_ids=ids, shadow=opts["dry_run"],
-                             enqueue=not opts["sync"])
+        runs, _ = runs_start(
+            sop=sop, record_ids=ids, shadow=opts["dry_run"], enqueue=not opts["sync"]
+        )
         with tqdm(total=len(runs), desc=sop.name, unit="run", file=self.stderr._out) as bar:
             if opts["sync"]:
                 for run in runs:
                     runs_execute_inline([run])
                     bar.update(1)
             else:
-                finished = runs_wait([r.pk for r in runs], timeout=opts["timeout"],
-                                     on_progress=lambda done: bar.update(done - bar.n))
+                finished = runs_wait(
+                    [r.pk for r in runs],
+                    timeout=opts["timeout"],
+                    on_progress=lambda done: bar.update(done - bar.n),
+                )
                 if not finished:
                     raise CommandError(
                         f"runs still pending after {opts['timeout']:.0f}s: is a qcluster running? "

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from connectors.base import CRMError
+from connectors.local.sample import relative_time_resolve
 from salesops.services.batches import sop_get
 from salesops.services.trials import result_verify
 
-MARKS = {"passed": "PASS", "failed": "FAIL", "escalate": "ESCALATE", "skipped": "SKIP",
-         "error": "ERROR"}
+MARKS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "escalate": "ESCALATE",
+    "skipped": "SKIP",
+    "error": "ERROR",
+}
 
 
 class Command(BaseCommand):
@@ -28,8 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--sop", help="SOP name (default: from the case file)")
         parser.add_argument("--record", help="record id (default: from the case file)")
 
-    def handle(self, *args: Any, file: Path, sop: str | None, record: str | None,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, file: Path, sop: str | None, record: str | None, **options: Any
+    ) -> None:
         try:
             data = json.loads(file.read_text())
         except OSError as exc:
@@ -41,16 +50,35 @@ class Command(BaseCommand):
         record_id = record or ((data.get("record") or {}).get("id") if is_case else None)
         if not sop_name or not record_id:
             raise CommandError("give --sop and --record, or a case file that names them")
-        result = data["result"] if is_case else data
+        result = _resolve_relative(data["result"] if is_case else data)
         try:
             check = result_verify(sop=sop_get(name=sop_name), record_id=record_id, result=result)
         except (ValueError, CRMError) as exc:
             raise CommandError(str(exc)) from exc
         for outcome in check.report.outcomes:
             mark = MARKS.get(outcome.status, outcome.status.upper())
-            self.stdout.write(f"{mark:<8} {outcome.kind:<10} {outcome.id:<28} {outcome.message}".rstrip())
+            self.stdout.write(
+                f"{mark:<8} {outcome.kind:<10} {outcome.id:<28} {outcome.message}".rstrip()
+            )
         if check.would_write:
             self.stdout.write(self.style.SUCCESS("would be written"))
             return
         verdict = "would escalate" if check.report.passed else "would NOT be written"
         raise CommandError(verdict)
+
+
+_RELATIVE = re.compile(r"^(now|today)([+-]\d+[wdhm])+$")
+
+
+def _resolve_relative(value: Any) -> Any:
+    """Cases in sop_library/cases/ write dates as "today+1d" (like the sample data) so they
+    never go stale; resolve them the way the sample loader does."""
+    if isinstance(value, dict):
+        return {k: _resolve_relative(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_relative(v) for v in value]
+    if isinstance(value, str) and _RELATIVE.match(value):
+        kind = "date" if value.startswith("today") else "timestamp"
+        resolved = relative_time_resolve(value, kind, now=timezone.now(), where="result")
+        return resolved.isoformat()
+    return value

@@ -61,7 +61,7 @@ def _opening(interaction: dict[str, Any] | None, now: datetime) -> str:
         return f"Thank you for taking the time to meet with us {when}."
     if kind == "call":
         outcome = str(interaction.get("outcome") or "").lower()
-        if not outcome or "connect" in outcome and "not" not in outcome:
+        if not outcome or ("connect" in outcome and "not" not in outcome):
             return f"Thanks again for speaking with me {when}."
         return f"I tried to reach you by phone {when}, so I wanted to follow up here."
     if interaction.get("direction") == "inbound":
