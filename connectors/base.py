@@ -113,7 +113,9 @@ class CrmEvent:
 
     `name` is "<object>.created", "<object>.property_changed" (with `property` and `value`)
     or "<object>.activity_logged" (with `value` the activity kind).
-    `event_id` is the CRM's id for the event, the dedupe key.
+    `event_id` is the CRM's id for the event, the dedupe key. `origin` is "salesops" when the
+    change came from our own write-back (HubSpot's changeSource, Salesforce's last-modified
+    user): the router records such events but starts no runs, so an SOP never loops on itself.
     """
 
     event_id: str
@@ -123,6 +125,7 @@ class CrmEvent:
     property: str | None = None
     value: Any = None
     source: str = "local"
+    origin: str = ""
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from connectors.base import (
     WebhookRequest,
 )
 from connectors.local import models as m
+from connectors.local import signals
 from connectors.local.webhook import webhook_events_parse, webhook_signature_valid
 from salesops.specs.record_model import OBJECT_FIELDS, RELATIONS
 
@@ -105,7 +106,7 @@ class LocalConnector:
 
     def apply(self, actions: Sequence[Action]) -> list[ActionResult]:
         """Apply all actions in one transaction: all take effect, or none (on an error)."""
-        with transaction.atomic():
+        with transaction.atomic(), signals.writes_by_salesops():
             return [self._apply_one(action) for action in actions]
 
     def _apply_one(self, action: Action) -> ActionResult:

@@ -51,6 +51,19 @@ def events_suppressed() -> Iterator[None]:
         _suppressed.reset(token)
 
 
+_by_salesops: ContextVar[bool] = ContextVar("localcrm_writes_by_salesops", default=False)
+
+
+@contextmanager
+def writes_by_salesops() -> Iterator[None]:
+    """Changes made within this block are salesops' own write-back: events say origin=salesops."""
+    token = _by_salesops.set(True)
+    try:
+        yield
+    finally:
+        _by_salesops.reset(token)
+
+
 def events_enabled() -> bool:
     """False inside `events_suppressed()`."""
     return not _suppressed.get()
@@ -108,6 +121,7 @@ def _event(
         property=prop,
         value=value,
         source="local",
+        origin="salesops" if _by_salesops.get() else "",
     )
 
 

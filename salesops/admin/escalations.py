@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from salesops.admin.forms import (
     EscalationDecisionForm,
     RejectSelectedForm,
-    pretty_json,
+    json_block,
     with_user,
 )
 from salesops.models import Escalation
@@ -89,6 +89,20 @@ class EscalationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs escalate themselves
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # part of the audit trail
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # One decision per escalation: "save and continue" has nothing to continue to.
+        context = {**(extra_context or {}), "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, context)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.status != Escalation.Status.OPEN:
@@ -182,10 +196,10 @@ class EscalationAdmin(admin.ModelAdmin):
 
     @admin.display(description="the run's result")
     def output_json(self, obj: Escalation) -> str:
-        return format_html("<pre>{}</pre>", pretty_json(obj.run.output))
+        return json_block(obj.run.output)
 
     @admin.display(description="edited result")
     def edited_json(self, obj: Escalation) -> str:
         if obj.edited_output is None:
             return "-"
-        return format_html("<pre>{}</pre>", pretty_json(obj.edited_output))
+        return json_block(obj.edited_output)

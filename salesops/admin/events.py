@@ -6,9 +6,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.html import format_html
 
-from salesops.admin.forms import pretty_json
+from salesops.admin.forms import json_block
 from salesops.models import CrmRecordMirror, WebhookEvent
 
 
@@ -52,7 +51,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="payload")
     def payload_json(self, obj: WebhookEvent) -> str:
-        return format_html("<pre>{}</pre>", pretty_json(obj.payload))
+        return json_block(obj.payload)
 
 
 @admin.register(CrmRecordMirror)
@@ -72,4 +71,4 @@ class CrmRecordMirrorAdmin(ReadOnlyAdmin):
 
     @admin.display(description="properties")
     def properties_json(self, obj: CrmRecordMirror) -> str:
-        return format_html("<pre>{}</pre>", pretty_json(obj.properties))
+        return json_block(obj.properties)

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html
 
 from salesops.models import Escalation, Fragment, Sop, SopVersion
 from salesops.services.escalations import (
@@ -31,6 +32,11 @@ MONOSPACE = {
 def pretty_json(value: Any) -> str:
     """JSON as a reviewer reads it: indented, unicode kept."""
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def json_block(value: Any) -> str:
+    """Pretty JSON in a wrapping <pre>, for read-only admin fields."""
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', pretty_json(value))
 
 
 def with_user(form: type[forms.BaseForm], user: Any) -> type[forms.BaseForm]:

@@ -10,12 +10,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from salesops.admin.forms import pretty_json
+from salesops.admin.forms import json_block
 from salesops.models import Run, RunStep, WriteBack
 from salesops.services.runs import run_retry
 
 
 class ReadOnlyInline(admin.TabularInline):
+    template = "admin/salesops/readonly_tabular.html"
     extra = 0
     can_delete = False
 
@@ -57,7 +58,7 @@ class WriteBackInline(ReadOnlyInline):
 
     @admin.display(description="payload")
     def payload_json(self, obj: WriteBack) -> str:
-        return format_html("<pre>{}</pre>", pretty_json(obj.payload))
+        return json_block(obj.payload)
 
 
 @admin.register(Run)
@@ -203,8 +204,8 @@ class RunAdmin(admin.ModelAdmin):
 
     @admin.display(description="output")
     def output_json(self, obj: Run) -> str:
-        return format_html("<pre>{}</pre>", pretty_json(obj.output))
+        return json_block(obj.output)
 
     @admin.display(description="input")
     def input_json(self, obj: Run) -> str:
-        return format_html("<pre>{}</pre>", pretty_json(obj.input))
+        return json_block(obj.input)

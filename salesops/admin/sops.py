@@ -183,9 +183,11 @@ class SopVersionAdmin(admin.ModelAdmin):
             except (ValueError, CRMError) as exc:
                 form.add_error("record_id", str(exc))
             else:
+                published_id = version.sop.published_version_id
                 columns = [
                     {
                         "label": label,
+                        "title": "Published" if run.sop_version_id == published_id else "Draft",
                         "run": run,
                         "output": pretty_json(run.output),
                         "checks": run.steps.filter(kind="check").order_by("seq"),

@@ -26,7 +26,8 @@ def event_ingest(*, event: CrmEvent) -> WebhookEvent | None:
                 name=event.name,
                 object_type=event.record.object_type,
                 record_id=event.record.id,
-                payload={"property": event.property, "value": _plain(event.value)},
+                payload={"property": event.property, "value": _plain(event.value),
+                         "origin": event.origin},
                 occurred_at=event.occurred_at,
             )
     except IntegrityError:
@@ -48,6 +49,10 @@ def event_route(*, webhook_event: WebhookEvent) -> list[Run]:
     sops = Sop.objects.filter(
         enabled=True, object_type=webhook_event.object_type, published_version__isnull=False
     ).select_related("published_version__sop")
+    if webhook_event.payload.get("origin") == "salesops":
+        # Our own write-back echoed by the CRM: recorded for the audit trail, never re-run.
+        WebhookEvent.objects.filter(pk=webhook_event.pk).update(processed_at=timezone.now())
+        return []
     event_view = {"name": webhook_event.name, **webhook_event.payload}
     activation = {"event": event_view, **_record_view(webhook_event)}
     for sop in sops:

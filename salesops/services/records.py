@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import CrmConnector, CrmRecord, RecordNotFound, RecordRef
+from salesops.models import CrmRecordMirror
 from salesops.skills.context import record_document_build
 from salesops.specs.model import SopSpec
 from salesops.specs.record_model import RELATIONS
@@ -37,4 +38,21 @@ def record_document_fetch(
         if "recent_activities" in spec.context
         else []
     )
-    return record_document_build(record, related=related, activities=activities, now=now)
+    document = record_document_build(record, related=related, activities=activities, now=now)
+    if ref.object_type == "contact":
+        document["duplicate_email_count"] = _duplicates(connector.kind, ref.id, document)
+    return document
+
+
+def _duplicates(kind: str, record_id: str, document: dict[str, Any]) -> int | None:
+    """Other mirrored contacts with this email; a CRM-wide fact no single record carries."""
+    email = (document.get("email") or "").strip()
+    if not email:
+        return None
+    return (
+        CrmRecordMirror.objects.filter(
+            connector=kind, object_type="contact", properties__email__iexact=email
+        )
+        .exclude(record_id=record_id)
+        .count()
+    )

@@ -15,6 +15,7 @@ Record document shape (built by `salesops.skills.context.record_document_build`)
                       "outcome", "ai_generated"}, ...],            # newest first
       "days_since_last_activity": int | None,   # derived, from non-AI activities
       "days_to_close": int | None,              # deals only; negative when overdue
+      "duplicate_email_count": int | None,      # contacts only; from the record mirror
     }
 
 Evidence paths (grounding) are dotted paths into this document; list items are addressed
@@ -93,7 +94,8 @@ ACTIVITY_FIELDS: dict[str, FieldType] = {
 }
 
 DERIVED_FIELDS: dict[str, dict[str, FieldType]] = {
-    "contact": {"days_since_last_activity": "int"},
+    # Other contacts in the CRM with the same email (case-insensitive): a likely duplicate.
+    "contact": {"days_since_last_activity": "int", "duplicate_email_count": "int"},
     "company": {"days_since_last_activity": "int"},
     "deal": {"days_since_last_activity": "int", "days_to_close": "int"},
 }

@@ -271,15 +271,17 @@ class AnthropicEmulator:
         return self._send_error(h, error(404, message=f"{method} {path} not found"))
 
     def _next_item(self, request: dict[str, Any]) -> Reply | ErrorReply:
-        while True:
-            with self._lock:
+        # A Delay and the item it delays are taken together, under the lock: a client retry
+        # arriving during the sleep must not steal the delayed answer.
+        delay = 0.0
+        with self._lock:
+            item = self._script.popleft() if self._script else None
+            while isinstance(item, Delay):
+                delay += item.seconds
                 item = self._script.popleft() if self._script else None
-            if item is None:
-                return self.responder(request)
-            if isinstance(item, Delay):
-                time.sleep(item.seconds)
-                continue
-            return item
+        if delay:
+            time.sleep(delay)
+        return self.responder(request) if item is None else item
 
     def _messages(self, h: _Handler, body: dict[str, Any]) -> None:
         if self.latency:
