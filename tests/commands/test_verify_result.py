@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def loaded(library, sample_crm):  # noqa: ANN001, ANN201
+def loaded(library, sample_crm):
     from salesops.services.schedules import mirror_sync
 
     mirror_sync()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def webhook_secret(settings):  # noqa: ANN001, ANN201
+def webhook_secret(settings):
     settings.SALESOPS = {
         **settings.SALESOPS,
         "CONNECTOR_OPTIONS": {"local": {"webhook_secret": SECRET}},
@@ -28,7 +28,7 @@ def body_for(*events: CrmEvent) -> bytes:
     return webhook_body_build(list(events))
 
 
-def post(client, body: bytes, signature: str | None = None):  # noqa: ANN001, ANN201
+def post(client, body: bytes, signature: str | None = None):
     headers = {
         f"HTTP_{SIGNATURE_HEADER.upper().replace('-', '_')}": signature
         or webhook_sign(body, SECRET)
