@@ -10,20 +10,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from connectors.base import CRMError, RecordNotFound, RecordRef
-from salesops.agents.base import RunInput
+from salesops.agents.base import EngineResult, RunInput
 from salesops.models import Escalation, Run, Sop, SopVersion
 from salesops.services.plugins import connector_get, engine_get
 from salesops.services.records import record_document_fetch
 from salesops.services.sops import knowledge_skills_get, sop_spec_get
 from salesops.services.steps import StepRecorder
 from salesops.services.writeback import run_write_back
-from salesops.specs.model import ExpressionError, SopSpec
+from salesops.specs.model import Check, ExpressionError, SopSpec
 from salesops.verify import verify_result
+from salesops.verify.report import CheckOutcome, VerificationReport
+from salesops.verify.verifier import Judge
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +129,12 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
             "resume", f"resumed write-back after a worker stopped (attempt {run.attempts})"
         )
         return _write_and_finish(run, recorder, spec=sop_spec_get(run.sop_version), now=now)
-    if claim == "stale-running":
-        recorder.info("restart", f"restarted after a worker stopped (attempt {run.attempts})")
     spec = sop_spec_get(run.sop_version)
     try:
+        if claim == "stale-running" and run.output is not None:
+            return _resume_proposal(run, spec, recorder, now)
+        if claim == "stale-running":
+            recorder.info("restart", f"restarted after a worker stopped (attempt {run.attempts})")
         return _execute(run, spec, recorder, now)
     except Exception as exc:  # the run must end in a recorded state, whatever broke
         logger.exception("run %s crashed", run.pk)
@@ -183,26 +187,82 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
     )
     run.model = result.model
     run.output = result.output
-    _totals(run, recorder)
     if result.output is None:
+        _totals(run)
         return _finish(
             run, Run.State.FAILED, reason=result.error or "the engine produced no result"
         )
     report = result.report or verify(result.output)
+    # The proposal and its verdicts are stored together, before anything else happens: a run
+    # reclaimed after a worker died resumes from here instead of paying the model again.
+    with transaction.atomic():
+        for outcome in report.outcomes:
+            recorder.check(outcome)
+        _totals(run)
+        run.reason = result.error
+        run.save(update_fields=["output", "model", "reason", *_TOTALS])
+    return _conclude(run, spec, recorder, now, report, started=started)
+
+
+def _resume_proposal(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> Run:
+    """A reclaimed run whose engine had already answered: verify the stored proposal again,
+    replaying judge verdicts from the audit trail, and never call the model a second time."""
+    recorder.info(
+        "restart",
+        f"restarted after a worker stopped (attempt {run.attempts}): the engine had already "
+        "proposed a result, so it is verified again and the model is not called twice",
+    )
+    judge = _recorded_judge(run) if run.model else None
+    report = verify_result(spec, run.output, run.input or {}, now=now, judge=judge)
     for outcome in report.outcomes:
         recorder.check(outcome)
-    _totals(run, recorder)
+    _totals(run)
+    return _conclude(run, spec, recorder, now, report, started=time.perf_counter())
+
+
+def _recorded_judge(run: Run) -> Judge:
+    """A judge that answers with the verdicts stored for this run (the latest per check)."""
+    verdicts = {
+        step.name: step
+        for step in run.steps.filter(kind="check", input__kind="judge").order_by("seq")
+    }
+
+    def judge(check: Check, result: dict[str, Any], record: dict[str, Any]) -> CheckOutcome:
+        step = verdicts.get(check.id)
+        if step is None or step.status not in ("passed", "failed", "error"):
+            return CheckOutcome(
+                check.id, "judge", "error", "no judge verdict was stored before the worker stopped"
+            )
+        return CheckOutcome(check.id, "judge", step.status, step.message)  # type: ignore[arg-type]
+
+    return judge
+
+
+def _conclude(
+    run: Run,
+    spec: SopSpec,
+    recorder: StepRecorder,
+    now: datetime,
+    report: VerificationReport,
+    *,
+    started: float,
+) -> Run:
+    """Escalate a proposal with blocking checks; otherwise write it (or stop, in shadow)."""
     blocking = [o for o in report.outcomes if o.blocks_write]
     if blocking:
         reason = "; ".join(f"{o.id}: {o.message}" for o in blocking)
+        if run.reason:  # the engine stopped early (budget, turn limit) on a rejected proposal
+            reason = f"{run.reason}; {reason}"
         if not run.shadow:
-            Escalation.objects.create(
+            Escalation.objects.get_or_create(
                 run=run,
-                reason=reason,
-                checks=[
-                    {"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
-                    for o in blocking
-                ],
+                defaults={
+                    "reason": reason,
+                    "checks": [
+                        {"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
+                        for o in blocking
+                    ],
+                },
             )
         return _finish(run, Run.State.ESCALATED, reason=reason)
     recorder.info(
@@ -215,20 +275,8 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
 
 def _write_and_finish(run: Run, recorder: StepRecorder, *, spec: SopSpec, now: datetime) -> Run:
     run.state = Run.State.WRITING
-    run.save(
-        update_fields=[
-            "state",
-            "output",
-            "input",
-            "engine",
-            "model",
-            "input_tokens",
-            "output_tokens",
-            "cache_write_tokens",
-            "cache_read_tokens",
-            "cost_usd",
-        ]
-    )
+    run.reason = ""
+    run.save(update_fields=["state", "reason", "output", "input", "engine", "model", *_TOTALS])
     try:
         run_write_back(
             run=run, spec=spec, output=run.output, record=run.input, now=now, recorder=recorder
@@ -238,10 +286,20 @@ def _write_and_finish(run: Run, recorder: StepRecorder, *, spec: SopSpec, now: d
     return _finish(run, Run.State.WRITTEN)
 
 
-def _totals(run: Run, recorder: StepRecorder) -> None:
-    for name, value in recorder.totals.items():
-        setattr(run, name, value)
-    run.cost_usd = recorder.cost
+_TOTALS = [
+    "input_tokens",
+    "output_tokens",
+    "cache_write_tokens",
+    "cache_read_tokens",
+    "cost_usd",
+]
+
+
+def _totals(run: Run) -> None:
+    """Tokens and cost over every step of the run, earlier attempts included (all were billed)."""
+    sums = run.steps.aggregate(**{name: Sum(name) for name in _TOTALS})
+    for name in _TOTALS:
+        setattr(run, name, sums[name] or 0)
 
 
 def run_retry(*, run: Run) -> Run:
@@ -254,3 +312,33 @@ def run_retry(*, run: Run) -> Run:
     run.refresh_from_db()
     transaction.on_commit(lambda: run_enqueue(run=run))
     return run
+
+
+def run_complete(
+    *,
+    run: Run,
+    spec: SopSpec,
+    result: EngineResult,
+    recorder: StepRecorder,
+    now: datetime,
+    judge: Judge | None = None,
+) -> Run:
+    """Finish a running run whose engine result arrived out of band (a Message Batch):
+    verify (with `judge` for rubric checks), then escalate or write, as run_execute does."""
+    started = time.perf_counter()
+    run.engine, run.model, run.output = result.engine, result.model, result.output
+    if result.output is None:
+        _totals(run)
+        return _finish(
+            run, Run.State.FAILED, reason=result.error or "the engine produced no result"
+        )
+    report = result.report or verify_result(
+        spec, result.output, run.input or {}, now=now, judge=judge
+    )
+    with transaction.atomic():
+        for outcome in report.outcomes:
+            recorder.check(outcome)
+        _totals(run)
+        run.reason = result.error
+        run.save(update_fields=["output", "engine", "model", "reason", *_TOTALS])
+    return _conclude(run, spec, recorder, now, report, started=started)

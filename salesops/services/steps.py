@@ -59,6 +59,24 @@ class StepRecorder:
         self.totals["cache_read_tokens"] += step.cache_read_tokens
         self.cost += Decimal(str(round(step.cost_usd, 6)))
 
+    def checks(self, outcomes: list[CheckOutcome]) -> None:
+        """Record a verification's outcomes as `check` steps, in one insert."""
+        rows = []
+        for outcome in outcomes:
+            self.seq += 1
+            rows.append(
+                RunStep(
+                    run=self.run,
+                    seq=self.seq,
+                    kind="check",
+                    name=outcome.id[:120],
+                    status=outcome.status,
+                    message=outcome.message,
+                    input={"kind": outcome.kind},
+                )
+            )
+        RunStep.objects.bulk_create(rows)
+
     def check(self, outcome: CheckOutcome) -> None:
         """Record one verifier outcome as a `check` step named by the check id."""
         self(

@@ -3,6 +3,7 @@
 from salesops.specs.diff import diff_sop, diff_summary
 from salesops.specs.expressions import (
     CelExpression,
+    PreparedActivation,
     compile_expression,
     evaluate_bool,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Library",
     "LoadedSop",
     "ModelPolicy",
+    "PreparedActivation",
     "SopSpec",
     "SpecError",
     "SpecIssue",

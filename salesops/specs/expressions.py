@@ -125,6 +125,22 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
+class PreparedActivation(dict[str, Any]):
+    """Plain variables plus their CEL form, converted once and shared by many expressions.
+
+    Converting a record document to celpy values costs more than evaluating most checks, and a
+    verification evaluates a dozen expressions over the same record and result.
+    """
+
+    _cel: dict[str, Any] | None = None
+
+    def cel(self) -> dict[str, Any]:
+        """The celpy-typed variables (computed on first use)."""
+        if self._cel is None:
+            self._cel = {name: to_cel(value) for name, value in self.items()}
+        return self._cel
+
+
 class CelExpression:
     """A compiled, type-checked CEL expression (implements model.CompiledExpression).
 
@@ -147,7 +163,10 @@ class CelExpression:
         where = ": ".join(p for p in (self.origin, self.field) if p)
         prefix = f"{where}: " if where else ""
         try:
-            context = {name: to_cel(value) for name, value in activation.items()}
+            if isinstance(activation, PreparedActivation):
+                context = activation.cel()
+            else:
+                context = {name: to_cel(value) for name, value in activation.items()}
             value = self._program.evaluate(context)
             return from_cel(value)
         except ExpressionError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from salesops.skills.context import iso_timestamp, to_utc
+from salesops.specs.expressions import PreparedActivation
 from salesops.specs.model import Check, CompiledExpression, ExpressionError, SopSpec
 from salesops.verify.grounding import grounding_check
 from salesops.verify.report import CheckOutcome, VerificationReport
@@ -76,12 +77,12 @@ def _evaluate(
 
 def activation_build(record: Mapping[str, Any], result: Any, now: datetime) -> dict[str, Any]:
     """The CEL variables for checks and escalations: record, result, now (ISO), today."""
-    return {
-        "record": record,
-        "result": result,
-        "now": iso_timestamp(now),
-        "today": to_utc(now).date().isoformat(),
-    }
+    return PreparedActivation(
+        record=record,
+        result=result,
+        now=iso_timestamp(now),
+        today=to_utc(now).date().isoformat(),
+    )
 
 
 def _judge_outcome(

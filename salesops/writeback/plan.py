@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from salesops.specs.expressions import PreparedActivation
 from salesops.specs.model import ExpressionError, SopSpec
 
 
@@ -44,12 +45,9 @@ def writes_plan(
     spec: SopSpec, result: dict[str, Any], record: dict[str, Any], *, now: datetime
 ) -> list[PlannedWrite]:
     """The writes to make, in SOP order. Raises ExpressionError when an expression fails."""
-    activation = {
-        "record": record,
-        "result": result,
-        "now": now.isoformat(),
-        "today": now.date().isoformat(),
-    }
+    activation = PreparedActivation(
+        record=record, result=result, now=now.isoformat(), today=now.date().isoformat()
+    )
     planned: list[PlannedWrite] = []
     for seq, rule in enumerate(spec.write_back):
         if rule.when is not None and rule.when.evaluate(activation) is not True:

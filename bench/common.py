@@ -1,0 +1,71 @@
+"""Shared bench plumbing: a throwaway database, Django set-up, machine facts, results file."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "benchmarks.md"
+
+
+def database_setup(backend: str) -> str:
+    """Point this process at a fresh database for `backend` ("sqlite" or "postgres")."""
+    if backend == "sqlite":
+        path = Path(tempfile.mkdtemp(prefix="salesops-bench-")) / "bench.sqlite3"
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("REDIS_URL", None)
+        os.environ["SALESOPS_SQLITE_PATH"] = str(path)
+        return f"SQLite file + django-q2 ORM broker ({path.name})"
+    name = "salesops_bench"
+    base = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    subprocess.run(
+        ["psql", f"{base}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True
+    )
+    subprocess.run(["psql", f"{base}/postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
+    os.environ["DATABASE_URL"] = f"{base}/{name}"
+    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/5")
+    os.environ["SALESOPS_Q_NAME"] = f"salesops-bench-{os.getpid()}"
+    return "PostgreSQL 15 + django-q2 Redis broker"
+
+
+def django_start() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesops.settings")
+    import django
+
+    django.setup()
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        match = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = match.group(1).strip() if match else cpu
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def results_section_write(marker: str, body: str) -> None:
+    """Replace the section between `<!-- marker:start -->` and `<!-- marker:end -->`."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text)
+
+
+def now_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
