@@ -63,6 +63,24 @@ def _action(run: Run, planned: PlannedWrite, context: dict[str, Any], record: di
     )
 
 
+def _actions(
+    run: Run, planned: list[PlannedWrite], context: dict[str, Any], record: dict[str, Any]
+) -> list[Action]:
+    """One property update carrying every property (one CRM call), then notes and tasks."""
+    props = [p for p in planned if p.kind == "set_property"]
+    actions: list[Action] = []
+    if props:
+        actions.append(
+            PropertyUpdate(
+                record=RecordRef(run.object_type, run.record_id),
+                properties={p.property: p.value for p in props},
+                idempotency_key=write_key(run, props[0].seq, context["result"]),
+            )
+        )
+    actions += [_action(run, p, context, record) for p in planned if p.kind != "set_property"]
+    return actions
+
+
 def spec_title(context: dict[str, Any]) -> str:
     return f"Follow up: {context['sop']['title']}"
 
@@ -96,20 +114,23 @@ def run_write_back(
     can be retried; writes already done are skipped by their keys on the retry.
     """
     context = _context(run, spec, output, record)
-    actions = [_action(run, p, context, record) for p in writes_plan(spec, output, record, now=now)]
+    actions = _actions(run, writes_plan(spec, output, record, now=now), context, record)
     with transaction.atomic():
-        rows = []
-        for seq, action in enumerate(actions):
-            row, _ = WriteBack.objects.get_or_create(
+        existing = {row.seq: row for row in run.writes.all()}
+        missing = [
+            WriteBack(
                 run=run,
                 seq=seq,
-                defaults={
-                    "kind": action.kind,
-                    "idempotency_key": action.idempotency_key,
-                    "payload": _payload(action),
-                },
+                kind=action.kind,
+                idempotency_key=action.idempotency_key,
+                payload=_payload(action),
             )
-            rows.append(row)
+            for seq, action in enumerate(actions)
+            if seq not in existing
+        ]
+        for row in WriteBack.objects.bulk_create(missing):
+            existing[row.seq] = row
+        rows = [existing[seq] for seq in range(len(actions))]
     connector = connector_get(run.connector)
     for row, action in zip(rows, actions, strict=True):
         if row.status == WriteBack.Status.DONE:
