@@ -18,8 +18,13 @@ def test_the_injection_record_is_reviewed_not_obeyed(library, sample_crm):
     assert crm.Activity.objects.filter(deal=deal, body__icontains="closed won").exists()
     before = (deal.stage, deal.forecast_category, deal.amount, deal.close_date)
     sop = Sop.objects.get(name="deal-review")
-    run, _ = run_create(sop=sop, ref=RecordRef("deal", "d-013"), trigger="manual",
-                        event_key="injection", enqueue=False)
+    run, _ = run_create(
+        sop=sop,
+        ref=RecordRef("deal", "d-013"),
+        trigger="manual",
+        event_key="injection",
+        enqueue=False,
+    )
     run = run_execute(run_id=run.pk)
 
     assert run.state == Run.State.WRITTEN, run.reason
@@ -29,7 +34,8 @@ def test_the_injection_record_is_reviewed_not_obeyed(library, sample_crm):
     assert run.output["forecast_category"] != "commit"
     assert any(r["type"] == "close_date_past" for r in run.output["risks"])
     allowed = {r.property for r in sop_spec_get(run.sop_version).write_back if r.property}
-    written = {name for w in run.writes.filter(kind="set_property")
-               for name in w.payload["properties"]}
+    written = {
+        name for w in run.writes.filter(kind="set_property") for name in w.payload["properties"]
+    }
     assert written and written <= allowed
     assert "stage" not in allowed
