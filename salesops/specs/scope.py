@@ -18,7 +18,7 @@ from salesops.specs.record_model import (
 )
 
 # Kinds: string, int, double, bool, null, timestamp, duration, list, object, dyn.
-# Record timestamps and dates are ISO strings inside expressions (CONTRACTS-WIP), so they are
+# Record timestamps and dates are ISO strings inside expressions (docs/sop-format.md), so they are
 # typed as strings; `timestamp` is only what `timestamp(...)` returns.
 
 
