@@ -127,6 +127,21 @@ Q_CLUSTER: dict[str, object] = {
     "poll": 0.2,
     "log_level": env_str("SALESOPS_LOG_LEVEL", "WARNING"),
 }
+# Agent runs wait on a model for seconds to minutes: they may get their own cluster with a
+# longer timeout and more (I/O-bound) workers. Start it with `Q_CLUSTER_NAME=agents
+# manage.py qcluster` and set SALESOPS_RUN_CLUSTER=agents to send runs there.
+_agent_timeout = env_int("SALESOPS_AGENT_TASK_TIMEOUT", 900, minimum=10)
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    "agents": {
+        "timeout": _agent_timeout,
+        "retry": _agent_timeout + 120,
+        "workers": env_int("SALESOPS_AGENT_WORKERS", 8, minimum=1),
+        "max_attempts": 2,
+    }
+}
+RUN_CLUSTER = env_str("SALESOPS_RUN_CLUSTER", "")
+if RUN_CLUSTER not in ("", "agents"):
+    raise ConfigError(f"SALESOPS_RUN_CLUSTER={RUN_CLUSTER!r}: use 'agents' or leave it empty")
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
@@ -140,6 +155,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "EXCEPTION_HANDLER": "salesops.api.errors.exception_handler",
 }
+
+
+def _anthropic_model() -> str:
+    """SALESOPS_MODEL, checked at start-up against the price table (or a known model family)."""
+    from salesops.agents import pricing
+
+    model = env_str("SALESOPS_MODEL", pricing.DEFAULT_MODEL).strip()
+    name = model.lower()
+    # A dated snapshot or a newer model of a known family is accepted and priced at the
+    # family's top price (pricing.price_for); anything else is a typo, refused before any run.
+    family = name.startswith("claude-") and any(f in name for f in ("opus", "sonnet", "haiku"))
+    if pricing.price_for(model)[1] or family:
+        return model
+    raise ConfigError(
+        f"SALESOPS_MODEL={model!r} is not a Claude model we can price; use one of "
+        f"{', '.join(pricing.PRICES)} (or a dated snapshot / newer opus, sonnet or haiku model)"
+    )
+
 
 # One namespaced settings dict for plug-ins, loaded lazily by dotted path.
 SALESOPS = {
@@ -156,8 +189,19 @@ SALESOPS = {
         "rules": "salesops.agents.rules.RulesEngine",
         "anthropic": "salesops.agents.anthropic_engine.AnthropicEngine",
     },
+    # The anthropic engine's constructor options (services/plugins.py); the rules engine has none.
+    "ANTHROPIC": {
+        "API_KEY": env_str("ANTHROPIC_API_KEY") or None,
+        "BASE_URL": env_str("ANTHROPIC_BASE_URL") or None,
+        "MODEL": _anthropic_model(),
+        # Per HTTP call, not per run; the SDK retries 408/409/429/5xx/529 and timeouts.
+        "TIMEOUT": env_int("SALESOPS_ANTHROPIC_TIMEOUT", 60, minimum=1),
+        "MAX_RETRIES": env_int("SALESOPS_ANTHROPIC_MAX_RETRIES", 3, minimum=0),
+    },
     "LIBRARY_DIR": env_str("SALESOPS_LIBRARY_DIR", str(BASE_DIR / "sop_library")),
-    "RUN_TIMEOUT": _task_timeout,
+    # A run left `running` longer than this by a dead worker is reclaimed.
+    "RUN_TIMEOUT": _agent_timeout if RUN_CLUSTER else _task_timeout,
+    "RUN_CLUSTER": RUN_CLUSTER or None,
 }
 
 LOGGING = {

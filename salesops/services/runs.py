@@ -83,7 +83,11 @@ def run_create(
 def run_enqueue(*, run: Run) -> None:
     """Hand the run to django-q2 by dotted path: the task is a thin shim around run_execute."""
     async_task(
-        "salesops.tasks.run_execute", run.pk, task_name=f"run-{run.pk}", group=f"sop:{run.sop_id}"
+        "salesops.tasks.run_execute",
+        run.pk,
+        task_name=f"run-{run.pk}",
+        group=f"sop:{run.sop_id}",
+        cluster=settings.SALESOPS["RUN_CLUSTER"],
     )
 
 

@@ -29,11 +29,14 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def worker_start() -> subprocess.Popen[bytes]:
-    """`manage.py qcluster` in its own process group, so it can be stopped with its children."""
+def worker_start(*, cluster: str | None = None) -> subprocess.Popen[bytes]:
+    """`manage.py qcluster` in its own process group; `cluster` picks an ALT_CLUSTERS entry."""
     manage = Path(settings.BASE_DIR) / "manage.py"
+    env = worker_env()
+    if cluster:
+        env["Q_CLUSTER_NAME"] = cluster
     return subprocess.Popen(
-        [sys.executable, str(manage), "qcluster"], env=worker_env(), start_new_session=True
+        [sys.executable, str(manage), "qcluster"], env=env, start_new_session=True
     )
 
 

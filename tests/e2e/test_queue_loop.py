@@ -63,3 +63,19 @@ def test_the_main_job_twice_changes_nothing_the_second_time(loaded, qcluster, ca
     )
     out = capsys.readouterr().out
     assert "lead-qualification" in out and "deal-review" in out
+
+
+def test_runs_can_go_to_their_own_agents_cluster(loaded, settings):
+    from salesops.services.workers import worker_start, worker_stop
+
+    settings.SALESOPS = {**settings.SALESOPS, "RUN_CLUSTER": "agents"}
+    agents = worker_start(cluster="agents")
+    try:
+        sop = sop_get(name="deal-review")
+        runs, _ = runs_start(sop=sop, record_ids=["d-001", "d-004"], batch="agents")
+        assert runs_wait([r.pk for r in runs], timeout=60), "the agents cluster ran nothing"
+    finally:
+        worker_stop(agents)
+    assert set(Run.objects.filter(pk__in=[r.pk for r in runs]).values_list("state", flat=True)) == {
+        "written"
+    }
