@@ -90,7 +90,7 @@ class Command(BaseCommand):
             all_ids += [r.pk for r in runs]
             new_total += new
         self.stdout.write(
-            f"runs: {len(all_ids)} ({new_total} new) queued on the "
+            f"runs: {len(all_ids)} ({new_total} new, the rest ran before) on the "
             f"{'Redis' if settings.REDIS_URL else 'ORM'} broker"
         )
         with tqdm(total=len(all_ids), desc="runs", unit="run", file=self.stderr._out) as bar:
