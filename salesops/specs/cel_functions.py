@@ -1,7 +1,9 @@
-"""Custom CEL functions available to every SOP expression (docs/CONTRACTS-WIP.md).
+"""Custom CEL functions available to every SOP expression (docs/sop-format.md).
 
-Each function takes and returns celpy values. The type checker knows their signatures through
-`SIGNATURES`; `FUNCTIONS` is what celpy binds at evaluation time.
+Each function takes and returns plain Python values (str in; int, bool or str out). The type
+checker knows their signatures through `SIGNATURES`; `PLAIN_FUNCTIONS` is what the Rust CEL runtime
+binds (cel_runtime.py) and `FUNCTIONS` wraps the same implementations for celpy, whose results must
+be celpy values.
 """
 
 from __future__ import annotations
@@ -44,19 +46,19 @@ def _text(value: Any, function: str) -> str:
     return str(value)
 
 
-def word_count(text: Any) -> celtypes.IntType:
+def word_count(text: Any) -> int:
     """Number of whitespace-separated words."""
-    return celtypes.IntType(len(_text(text, "word_count").split()))
+    return len(_text(text, "word_count").split())
 
 
-def has_placeholder(text: Any) -> celtypes.BoolType:
+def has_placeholder(text: Any) -> bool:
     """True when the text still holds template leftovers like `{{ x }}`, `[Name]`, `XXX`, `TBD`."""
-    return celtypes.BoolType(bool(_PLACEHOLDER.search(_text(text, "has_placeholder"))))
+    return bool(_PLACEHOLDER.search(_text(text, "has_placeholder")))
 
 
-def mentions_pricing(text: Any) -> celtypes.BoolType:
+def mentions_pricing(text: Any) -> bool:
     """True when the text talks about prices, discounts, amounts, quotes or contract terms."""
-    return celtypes.BoolType(bool(_PRICING.search(_text(text, "mentions_pricing"))))
+    return bool(_PRICING.search(_text(text, "mentions_pricing")))
 
 
 def _date(value: Any, function: str) -> dt.date:
@@ -68,7 +70,7 @@ def _date(value: Any, function: str) -> dt.date:
         raise ValueError(f"{function}() expects a YYYY-MM-DD date, got {text!r}") from exc
 
 
-def business_days_between(start: Any, end: Any) -> celtypes.IntType:
+def business_days_between(start: Any, end: Any) -> int:
     """Mon-Fri days after `start` up to and including `end`; negative when `end` is earlier."""
     first = _date(start, "business_days_between")
     last = _date(end, "business_days_between")
@@ -81,12 +83,12 @@ def business_days_between(start: Any, end: Any) -> celtypes.IntType:
         if day.weekday() < 5:
             days += 1
         day += dt.timedelta(days=1)
-    return celtypes.IntType(sign * days)
+    return sign * days
 
 
-def lower(text: Any) -> celtypes.StringType:
+def lower(text: Any) -> str:
     """Lower-cased copy of a string."""
-    return celtypes.StringType(_text(text, "lower").lower())
+    return _text(text, "lower").lower()
 
 
 # CEL (like most languages) refuses `1 < 2.5`; record numbers arrive as int or float depending on
@@ -116,12 +118,33 @@ def _comparison(name: str, op: Callable[[Any, Any], Any]) -> Callable[[Any, Any]
     return compare
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {
+PLAIN_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "word_count": word_count,
     "has_placeholder": has_placeholder,
     "mentions_pricing": mentions_pricing,
     "business_days_between": business_days_between,
     "lower": lower,
+}
+
+
+def _celpy(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The same function for celpy: its result as a celpy value."""
+
+    def wrapper(*args: Any) -> Any:
+        value = function(*args)
+        if isinstance(value, bool):
+            return celtypes.BoolType(value)
+        if isinstance(value, int):
+            return celtypes.IntType(value)
+        return celtypes.StringType(value)
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **{name: _celpy(function) for name, function in PLAIN_FUNCTIONS.items()},
     **{
         op: _comparison(op, base_functions[op])
         for op in ("_<_", "_<=_", "_>_", "_>=_", "_==_", "_!=_")

@@ -1,4 +1,8 @@
-"""Compile, type-check and evaluate SOP expressions (CEL via cel-python).
+"""Compile, type-check and evaluate SOP expressions (CEL).
+
+cel-python (celpy) parses and type-checks at load time; evaluation runs on the Rust CEL runtime
+(cel_runtime.py) and falls back to celpy for errors and for forms the Rust runtime is not given.
+`SALESOPS_CEL_RUNTIME=celpy` forces celpy throughout.
 
 Null semantics (every record field is present, None when unknown):
 - `x == null` / `x != null` work on any field.
@@ -25,6 +29,7 @@ from celpy import celtypes
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError, Evaluator
 
+from salesops.specs import cel_runtime
 from salesops.specs.cel_functions import FUNCTIONS
 from salesops.specs.model import ExpressionError
 from salesops.specs.scope import DYN, CelType, ExpressionScope
@@ -125,6 +130,9 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
+_UNBUILT = object()
+
+
 class PreparedActivation(dict[str, Any]):
     """Plain variables plus their CEL form, converted once and shared by many expressions.
 
@@ -133,12 +141,22 @@ class PreparedActivation(dict[str, Any]):
     """
 
     _cel: dict[str, Any] | None = None
+    _rust: Any = _UNBUILT
 
     def cel(self) -> dict[str, Any]:
         """The celpy-typed variables (computed on first use)."""
         if self._cel is None:
             self._cel = {name: to_cel(value) for name, value in self.items()}
         return self._cel
+
+    def rust_context(self) -> Any:
+        """The Rust runtime's context (built on first use); None when it cannot take the values.
+
+        Not thread-safe (neither is cel.Context): use one activation per thread.
+        """
+        if self._rust is _UNBUILT:
+            self._rust = cel_runtime.build_context(self)
+        return self._rust
 
 
 class CelExpression:
@@ -147,19 +165,50 @@ class CelExpression:
     Equality is by expression text, so specs parsed twice from the same file compare equal.
     """
 
-    __slots__ = ("_program", "field", "origin", "source", "type")
+    __slots__ = ("_names", "_program", "_rust", "field", "origin", "source", "type")
 
     def __init__(
-        self, source: str, program: Any, *, type: CelType = DYN, field: str = "", origin: str = ""
+        self,
+        source: str,
+        program: Any,
+        *,
+        type: CelType = DYN,
+        field: str = "",
+        origin: str = "",
+        rust: Any = None,
     ) -> None:
         self.source = source
         self.type = type
         self.field = field
         self.origin = origin
-        self._program = program
+        self._program = program  # celpy: errors, and forms the Rust runtime is not given
+        self._rust = rust  # cel.Program, or None
+        # Identifiers the program reads: a plain-dict activation converts only those variables.
+        self._names: frozenset[str] = (
+            frozenset(rust.variables()) if rust is not None else frozenset()
+        )
 
     def evaluate(self, activation: dict[str, Any]) -> Any:
         """Evaluate against plain values; raise ExpressionError on any failure."""
+        if self._rust is not None:
+            if isinstance(activation, PreparedActivation):
+                context = activation.rust_context()
+            else:
+                context = cel_runtime.build_context(
+                    {name: activation[name] for name in self._names if name in activation}
+                )
+            if context is not None:
+                try:
+                    value = self._rust.execute(context)
+                except BaseException as exc:  # celpy below re-evaluates and explains the error
+                    if not cel_runtime.is_rust_error(exc):
+                        raise
+                else:
+                    return value if type(value) is bool else from_cel(value)
+        return self.evaluate_celpy(activation)
+
+    def evaluate_celpy(self, activation: dict[str, Any]) -> Any:
+        """Evaluate with celpy (the reference evaluator); raise ExpressionError on any failure."""
         where = ": ".join(p for p in (self.origin, self.field) if p)
         prefix = f"{where}: " if where else ""
         try:
@@ -203,7 +252,11 @@ def check_expression(
     if problems:
         return None, problems
     program = _ENV.program(tree, functions=FUNCTIONS)
-    return CelExpression(text, program, type=static_type, field=field, origin=source), []
+    rust = cel_runtime.compile_program(text, tree)
+    expression = CelExpression(
+        text, program, type=static_type, field=field, origin=source, rust=rust
+    )
+    return expression, []
 
 
 def compile_expression(
