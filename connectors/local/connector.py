@@ -201,8 +201,11 @@ def _record_get(ref: RecordRef) -> m.CrmRecordModel:
 
 def _with_relations(qs: models.QuerySet[Any], object_type: str) -> models.QuerySet[Any]:
     # Only ids are needed for associations: one extra query per relation per batch.
+    # A company's contacts and deals hang on their company FK; prefetch matches on it, so it
+    # must be loaded too or each row fetches it on its own (N+1).
+    fields = ("id", "company_id") if object_type == "company" else ("id",)
     prefetches = [
-        Prefetch(name, queryset=m.RECORD_MODELS[related].objects.only("id"))
+        Prefetch(name, queryset=m.RECORD_MODELS[related].objects.only(*fields))
         for name, related in _MANY[object_type]
     ]
     return qs.prefetch_related(*prefetches)
