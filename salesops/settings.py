@@ -161,7 +161,7 @@ def _anthropic_model() -> str:
     """SALESOPS_MODEL, checked at start-up against the price table (or a known model family)."""
     from salesops.agents import pricing
 
-    model = env_str("SALESOPS_MODEL", pricing.DEFAULT_MODEL).strip()
+    model = env_str("SALESOPS_MODEL").strip() or pricing.DEFAULT_MODEL
     name = model.lower()
     # A dated snapshot or a newer model of a known family is accepted and priced at the
     # family's top price (pricing.price_for); anything else is a typo, refused before any run.
@@ -202,6 +202,9 @@ SALESOPS = {
     # A run left `running` longer than this by a dead worker is reclaimed.
     "RUN_TIMEOUT": _agent_timeout if RUN_CLUSTER else _task_timeout,
     "RUN_CLUSTER": RUN_CLUSTER or None,
+    # Scheduled runs on the anthropic engine may go through the Message Batches API (half price).
+    "BATCH_SCHEDULED_RUNS": env_bool("SALESOPS_BATCH_SCHEDULED_RUNS", False),
+    "BATCH_MIN_RUNS": env_int("SALESOPS_BATCH_MIN_RUNS", 20, minimum=1),
 }
 
 LOGGING = {

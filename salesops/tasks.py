@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from salesops.services import escalations, events, runs, schedules
+from salesops.services import (
+    agent_batch_items,
+    agent_batches,
+    escalations,
+    events,
+    runs,
+    schedules,
+)
 
 
 def run_execute(run_id: int) -> str:
@@ -23,3 +30,12 @@ def mirror_sync() -> int:
 
 def webhook_event_route(webhook_event_id: int) -> int:
     return len(events.webhook_event_route(webhook_event_id=webhook_event_id))
+
+
+def agent_batches_poll() -> int:
+    return agent_batches.batches_poll_open()
+
+
+def agent_batch_item_complete(item_id: int) -> str | None:
+    run = agent_batch_items.batch_item_complete(item_id=item_id)
+    return run.state if run else None

@@ -1,7 +1,8 @@
 """Prices and prompt-cache minimums of Claude models, and the cost of one call. Pure Python.
 
 Prices are USD per million tokens (public list prices, standard tier). Cache writes (5-minute
-TTL) cost 1.25x the input price and cache reads 0.1x. A model missing from the table is priced
+TTL) cost 1.25x the input price and cache reads 0.1x. Message Batches API calls cost half of
+every figure (the discounts stack). A model missing from the table is priced
 as the most expensive model of its family, so a budget errs on the side of stopping early.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 DEFAULT_MODEL = "claude-sonnet-4-6"
 CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.10
+BATCH_DISCOUNT = 0.50  # Message Batches API: 50% of the interactive price, cache prices included
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def _field(usage: Any, name: str) -> int:
     return int(value or 0)
 
 
-def cost(usage: Any, model: str) -> float:
+def cost(usage: Any, model: str, *, batch: bool = False) -> float:
     """USD cost of one call from its usage (an SDK Usage object or a dict of the same fields)."""
     price = price_for(model)[0]
     total = (
@@ -93,4 +95,4 @@ def cost(usage: Any, model: str) -> float:
         + _field(usage, "cache_creation_input_tokens") * price.cache_write
         + _field(usage, "cache_read_input_tokens") * price.cache_read
     )
-    return total / 1_000_000
+    return total / 1_000_000 * (BATCH_DISCOUNT if batch else 1.0)

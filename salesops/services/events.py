@@ -26,8 +26,11 @@ def event_ingest(*, event: CrmEvent) -> WebhookEvent | None:
                 name=event.name,
                 object_type=event.record.object_type,
                 record_id=event.record.id,
-                payload={"property": event.property, "value": _plain(event.value),
-                         "origin": event.origin},
+                payload={
+                    "property": event.property,
+                    "value": _plain(event.value),
+                    "origin": event.origin,
+                },
                 occurred_at=event.occurred_at,
             )
     except IntegrityError:

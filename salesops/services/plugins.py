@@ -31,12 +31,24 @@ def engine_get(name: str | None = None) -> Engine:
     return _engine(name)
 
 
+# Which SALESOPS key holds an engine's constructor options; engines not listed take none.
+_ENGINE_OPTIONS = {"anthropic": "ANTHROPIC"}
+
+
+def engine_options(name: str) -> dict[str, Any]:
+    """Keyword arguments for engine `name` from settings (e.g. SALESOPS["ANTHROPIC"])."""
+    key = _ENGINE_OPTIONS.get(name)
+    options: dict[str, Any] = settings.SALESOPS.get(key, {}) if key else {}
+    return {k.lower(): v for k, v in options.items()}
+
+
 @functools.cache
 def _engine(name: str) -> Engine:
     paths: dict[str, str] = settings.SALESOPS["ENGINES"]
     if name not in paths:
         raise ValueError(f"unknown engine {name!r}; configured: {', '.join(sorted(paths))}")
-    return import_string(paths[name])()
+    # One engine per process: its SDK client (connection pool) is reused across runs.
+    return import_string(paths[name])(**engine_options(name))
 
 
 def plugins_reset() -> None:

@@ -135,8 +135,8 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
         return _write_and_finish(run, recorder, spec=sop_spec_get(run.sop_version), now=now)
     spec = sop_spec_get(run.sop_version)
     try:
-        if claim == "stale-running" and run.output is not None:
-            return _resume_proposal(run, spec, recorder, now)
+        if run.output is not None:  # reclaimed or retried after the engine had answered
+            return _resume_proposal(run, spec, recorder, now, claim=claim)
         if claim == "stale-running":
             recorder.info("restart", f"restarted after a worker stopped (attempt {run.attempts})")
         return _execute(run, spec, recorder, now)
@@ -200,26 +200,27 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
     # The proposal and its verdicts are stored together, before anything else happens: a run
     # reclaimed after a worker died resumes from here instead of paying the model again.
     with transaction.atomic():
-        for outcome in report.outcomes:
-            recorder.check(outcome)
+        recorder.checks(report.outcomes)
         _totals(run)
         run.reason = result.error
         run.save(update_fields=["output", "model", "reason", *_TOTALS])
     return _conclude(run, spec, recorder, now, report, started=started)
 
 
-def _resume_proposal(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> Run:
-    """A reclaimed run whose engine had already answered: verify the stored proposal again,
-    replaying judge verdicts from the audit trail, and never call the model a second time."""
+def _resume_proposal(
+    run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime, *, claim: str
+) -> Run:
+    """A reclaimed or retried run whose engine had already answered: verify the stored proposal
+    again, replaying judge verdicts from the audit trail; never pay the model twice for it."""
+    why = "restarted after a worker stopped" if claim == "stale-running" else "retried"
     recorder.info(
-        "restart",
-        f"restarted after a worker stopped (attempt {run.attempts}): the engine had already "
-        "proposed a result, so it is verified again and the model is not called twice",
+        "restart" if claim == "stale-running" else "retry",
+        f"{why} (attempt {run.attempts}): the engine had already proposed a result, so it is "
+        "verified again and the model is not called twice",
     )
     judge = _recorded_judge(run) if run.model else None
     report = verify_result(spec, run.output, run.input or {}, now=now, judge=judge)
-    for outcome in report.outcomes:
-        recorder.check(outcome)
+    recorder.checks(report.outcomes)
     _totals(run)
     return _conclude(run, spec, recorder, now, report, started=time.perf_counter())
 
@@ -340,8 +341,7 @@ def run_complete(
         spec, result.output, run.input or {}, now=now, judge=judge
     )
     with transaction.atomic():
-        for outcome in report.outcomes:
-            recorder.check(outcome)
+        recorder.checks(report.outcomes)
         _totals(run)
         run.reason = result.error
         run.save(update_fields=["output", "engine", "model", "reason", *_TOTALS])

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from connectors.base import OBJECT_TYPES, RecordRef
 from salesops.models import CrmRecordMirror, Run, Sop
+from salesops.services import agent_batches
 from salesops.services.plugins import connector_get
 from salesops.services.runs import run_create
 from salesops.services.sops import sop_spec_get
@@ -100,6 +101,9 @@ def schedule_tick(*, now: datetime | None = None) -> int:
 
 def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetime) -> int:
     started = 0
+    # With batching on, the slot's new runs are sent as Message Batches once all are created.
+    batching = agent_batches.batch_scheduled_runs()
+    fresh: list[Run] = []
     kind = settings.SALESOPS["CONNECTOR"]
     mirrors = CrmRecordMirror.objects.filter(connector=kind, object_type=sop.object_type)
     for mirror in mirrors.iterator(chunk_size=500):
@@ -115,25 +119,41 @@ def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetim
             except ExpressionError as exc:
                 logger.info("where of %s skipped %s: %s", sop.name, mirror, exc)
                 continue
-        _, created = run_create(
+        run, created = run_create(
             sop=sop,
             ref=RecordRef(sop.object_type, mirror.record_id),
             trigger=Run.Trigger.SCHEDULE,
             event_key=f"schedule:{index}:{slot.isoformat()}",
             connector=kind,
+            enqueue=not batching,
         )
         started += int(created)
+        # A queued run never sent (a tick that died before dispatch) is picked up again.
+        unsent = batching and run.state == Run.State.QUEUED
+        if unsent and (created or not agent_batches.run_batched(run=run)):
+            fresh.append(run)
+    if fresh:
+        agent_batches.runs_dispatch(runs=fresh)
     return started
 
 
 def schedules_install() -> None:
-    """Create (once) the django-q2 schedule that ticks every minute."""
+    """Create (once) the django-q2 schedules: the tick and the batch poll, every minute."""
     from django_q.models import Schedule
 
     Schedule.objects.update_or_create(
         name="salesops-schedule-tick",
         defaults={
             "func": "salesops.tasks.schedule_tick",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
+        name="salesops-batch-poll",
+        defaults={
+            "func": "salesops.tasks.agent_batches_poll",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,

@@ -120,6 +120,8 @@ def default_responder(request: dict[str, Any]) -> Reply:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    # TCP_NODELAY: small replies otherwise wait ~40 ms on delayed ACKs (the real API does not).
+    disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"  # keep-alive, as httpx expects
     server: _Server
 
