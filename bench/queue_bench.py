@@ -23,7 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("backend", choices=["sqlite", "postgres"])
     parser.add_argument("--runs", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
     import os
 
@@ -38,7 +38,7 @@ def _wait(predicate, timeout: float = 600) -> None:
     while not predicate():
         if time.monotonic() > deadline:
             raise SystemExit("benchmark timed out")
-        time.sleep(0.02)
+        time.sleep(0.05)
 
 
 def measure(n: int) -> dict[str, float]:
@@ -87,6 +87,7 @@ def measure(n: int) -> dict[str, float]:
         started = time.perf_counter()
         for i in range(n):
             async_task("bench.noop.noop", i, group="noop")
+        noop_enqueue_seconds = time.perf_counter() - started
         _wait(lambda: Task.objects.filter(group="noop").count() == n)
         noop_seconds = time.perf_counter() - started
 
@@ -97,6 +98,7 @@ def measure(n: int) -> dict[str, float]:
             chunk = record_ids[i : i + len(ids)]
             runs, _ = runs_start(sop=contacts_sop, record_ids=chunk, batch=f"q-{i}", shadow=True)
             run_ids += [r.pk for r in runs]
+        enqueue_seconds = time.perf_counter() - started
         _wait(lambda: runs_pending(run_ids) == 0)
         runs_seconds = time.perf_counter() - started
         states = dict.fromkeys(["verified", "escalated", "failed"], 0)
@@ -114,6 +116,8 @@ def measure(n: int) -> dict[str, float]:
         "overhead_ms_p50": statistics.median(overheads),
         "overhead_ms_p95": sorted(overheads)[int(len(overheads) * 0.95)],
         "states": states,
+        "enqueue_s": enqueue_seconds,
+        "noop_enqueue_s": noop_enqueue_seconds,
     }
 
 

@@ -83,6 +83,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": _sqlite_path,
+            # Keep connections across worker tasks: opening one runs the PRAGMAs below.
+            "CONN_MAX_AGE": 60,
             # WAL lets the worker write while the web reads; the busy timeout makes a writer
             # wait for the lock instead of failing with "database is locked".
             "OPTIONS": {
@@ -122,6 +124,7 @@ Q_CLUSTER: dict[str, object] = {
     "queue_limit": 50,
     "bulk": 10,
     "save_limit": 1000,
+    "recycle": 2000,  # each recycled worker compiles the SOPs again
     "ack_failures": True,
     "catch_up": False,
     "poll": 0.2,

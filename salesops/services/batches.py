@@ -6,12 +6,11 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from connectors.base import RecordRef
 from salesops.models import CrmRecordMirror, Run, Sop
-from salesops.services.runs import run_create, run_execute
+from salesops.services.runs import run_execute, runs_create
 from salesops.services.schedules import mirror_document, mirror_sync
 from salesops.specs import compile_expression
 from salesops.specs.model import ExpressionError
@@ -65,21 +64,15 @@ def runs_start(
     """Create one manual run per record (idempotent per `batch` label); returns (runs, new)."""
     batch = batch or f"manual:{uuid.uuid4().hex}"
     version = sop.published_version
-    runs, new = [], 0
-    with transaction.atomic():
-        for record_id in record_ids:
-            run, created = run_create(
-                sop=sop,
-                ref=RecordRef(sop.object_type, record_id),
-                trigger=Run.Trigger.MANUAL,
-                event_key=f"{batch}:v{version.number if version else 0}",
-                shadow=shadow,
-                user=user,
-                enqueue=enqueue,
-            )
-            runs.append(run)
-            new += int(created)
-    return runs, new
+    return runs_create(
+        sop=sop,
+        refs=[RecordRef(sop.object_type, record_id) for record_id in record_ids],
+        trigger=Run.Trigger.MANUAL,
+        event_key=f"{batch}:v{version.number if version else 0}",
+        shadow=shadow,
+        user=user,
+        enqueue=enqueue,
+    )
 
 
 def runs_execute_inline(runs: list[Run]) -> list[Run]:

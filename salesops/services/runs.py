@@ -38,6 +38,15 @@ def run_key(*, sop: Sop, ref: RecordRef, event_key: str) -> str:
     return key
 
 
+def _version_for(sop: Sop, version: SopVersion | None, object_type: str) -> SopVersion:
+    version = version or sop.published_version
+    if version is None:
+        raise ValueError(f"SOP {sop.name!r} has no published version")
+    if object_type != sop.object_type:
+        raise ValueError(f"SOP {sop.name!r} runs on {sop.object_type} records, not {object_type}")
+    return version
+
+
 def run_create(
     *,
     sop: Sop,
@@ -54,30 +63,65 @@ def run_create(
 
     Returns (run, created). A second call with the same event returns the first run untouched.
     """
-    version = version or sop.published_version
-    if version is None:
-        raise ValueError(f"SOP {sop.name!r} has no published version")
-    if ref.object_type != sop.object_type:
-        raise ValueError(
-            f"SOP {sop.name!r} runs on {sop.object_type} records, not {ref.object_type}"
-        )
+    runs, new = runs_create(
+        sop=sop,
+        refs=[ref],
+        trigger=trigger,
+        event_key=event_key,
+        version=version,
+        shadow=shadow,
+        connector=connector,
+        user=user,
+        enqueue=enqueue,
+    )
+    return runs[0], bool(new)
+
+
+def runs_create(
+    *,
+    sop: Sop,
+    refs: list[RecordRef],
+    trigger: str,
+    event_key: str,
+    version: SopVersion | None = None,
+    shadow: bool = False,
+    connector: str | None = None,
+    user: Any = None,
+    enqueue: bool = True,
+) -> tuple[list[Run], int]:
+    """`run_create` for many records of one event, in three queries; returns (runs, new).
+
+    Runs come back in the order of `refs`. A key created concurrently by another process may be
+    enqueued twice; the claim in `run_execute` makes the second delivery a no-op.
+    """
+    for ref in refs:
+        version = _version_for(sop, version, ref.object_type)
+    keys = [run_key(sop=sop, ref=ref, event_key=event_key) for ref in refs]
     with transaction.atomic():
-        run, created = Run.objects.get_or_create(
-            idempotency_key=run_key(sop=sop, ref=ref, event_key=event_key),
-            defaults={
-                "sop": sop,
-                "sop_version": version,
-                "connector": connector or settings.SALESOPS["CONNECTOR"],
-                "object_type": ref.object_type,
-                "record_id": ref.id,
-                "trigger": trigger,
-                "shadow": shadow,
-                "created_by": user if getattr(user, "pk", None) else None,
-            },
+        existing = set(
+            Run.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
         )
+        fresh = [
+            Run(
+                idempotency_key=key,
+                sop=sop,
+                sop_version=version,
+                connector=connector or settings.SALESOPS["CONNECTOR"],
+                object_type=ref.object_type,
+                record_id=ref.id,
+                trigger=trigger,
+                shadow=shadow,
+                created_by=user if getattr(user, "pk", None) else None,
+            )
+            for key, ref in dict(zip(keys, refs, strict=True)).items()
+            if key not in existing
+        ]
+        Run.objects.bulk_create(fresh, ignore_conflicts=True)
+        by_key = {r.idempotency_key: r for r in Run.objects.filter(idempotency_key__in=keys)}
+        created = [by_key[run.idempotency_key] for run in fresh]
         if created and enqueue:
-            transaction.on_commit(lambda: run_enqueue(run=run))
-    return run, created
+            transaction.on_commit(lambda: [run_enqueue(run=run) for run in created])
+    return [by_key[key] for key in keys], len(created)
 
 
 def run_enqueue(*, run: Run) -> None:
@@ -127,7 +171,7 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
     run = Run.objects.select_related("sop", "sop_version__sop").get(pk=run_id)
     if claim is None:
         return run
-    recorder = StepRecorder(run)
+    recorder = StepRecorder(run, fresh=claim == "fresh" and run.attempts == 1)
     if claim == "stale-writing":
         recorder.info(
             "resume", f"resumed write-back after a worker stopped (attempt {run.attempts})"
@@ -156,8 +200,7 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
         return _finish(run, Run.State.FAILED, reason=f"record vanished: {exc}")
     except CRMError as exc:
         return _finish(run, Run.State.FAILED, reason=f"CRM read failed: {exc}")
-    recorder.info("fetch", f"read {ref} with {', '.join(spec.context) or 'no context'}")
-    run.input = document
+    run.input = document  # the audit of what was read: the record document itself
     if spec.applies_when is not None:
         activation = {"record": document, "now": now.isoformat(), "today": now.date().isoformat()}
         try:
@@ -270,9 +313,6 @@ def _conclude(
                 },
             )
         return _finish(run, Run.State.ESCALATED, reason=reason)
-    recorder.info(
-        "verified", f"all checks passed in {(time.perf_counter() - started) * 1000:.0f} ms"
-    )
     if run.shadow:
         return _finish(run, Run.State.VERIFIED, reason="shadow run: nothing written")
     return _write_and_finish(run, recorder, spec=spec, now=now)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.template import TemplateDoesNotExist
 
 from salesops.models import Fragment, Sop, SopVersion
@@ -238,3 +238,26 @@ def sop_export(*, directory: Path, names: list[str] | None = None) -> list[Path]
         path.write_text(version.text)
         written.append(path)
     return written
+
+
+def sop_specs_warm() -> int:
+    """Compile every published SOP version into this process's cache; returns how many.
+
+    Called before a worker cluster forks. A database that is not migrated yet is no error.
+    """
+    from django.db import DatabaseError
+
+    try:
+        versions = list(
+            SopVersion.objects.filter(sop__published_version=models.F("pk")).select_related("sop")
+        )
+    except DatabaseError:
+        return 0
+    warmed = 0
+    for version in versions:
+        try:
+            sop_spec_get(version)
+            warmed += 1
+        except SpecError:
+            continue  # a run of it will fail with the reason; nothing to warm
+    return warmed

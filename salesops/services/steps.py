@@ -23,9 +23,10 @@ def _jsonable(value: Any) -> Any:
 class StepRecorder:
     """The `record_step` sink handed to engines: writes one RunStep per call, numbered in order."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, *, fresh: bool = False) -> None:
         self.run = run
-        last = run.steps.order_by("-seq").values_list("seq", flat=True).first()
+        # A run on its first attempt has no steps yet: skip the query on the hot path.
+        last = None if fresh else run.steps.order_by("-seq").values_list("seq", flat=True).first()
         self.seq = last or 0
         self.totals = {
             "input_tokens": 0,
