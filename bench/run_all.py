@@ -26,8 +26,9 @@ def main() -> None:
         f"Machine: {machine()}. Date: {now_stamp()}. Command: `python bench/run_all.py`.",
         "",
         "Runs of `lead-qualification` (rules engine, shadow: full run and checks, no CRM write) "
-        "through a real `qcluster` (4 workers on 2 cores: runs wait on the database), beside django-q2's own throughput for a no-op "
-        "task on the same broker in the same process run (the ceiling for this stack).",
+        "through a real `qcluster` (4 workers on 2 cores: runs wait on the database), beside "
+        "django-q2's own throughput for a no-op task on the same broker and cluster in the same "
+        "process run (the ceiling for this stack). Both include enqueueing.",
         "",
         "| backend | tasks | no-op ceiling tasks/s | runs/s | share of ceiling | "
         "in-process run p50 ms | orchestration overhead p50 / p95 ms |",
