@@ -16,9 +16,14 @@ class SalesopsConfig(AppConfig):
         if "qcluster" in sys.argv:
             # Compile the published SOPs once, before django-q2 forks its workers: each worker
             # then inherits them instead of spending ~0.5 s per SOP on its first runs.
+            import warnings
+
             from django.db import connections
 
             from salesops.services.sops import sop_specs_warm
 
-            sop_specs_warm()
+            with warnings.catch_warnings():
+                # Deliberate: reading the published SOPs here is what lets the workers share them.
+                warnings.filterwarnings("ignore", message="Accessing the database during app")
+                sop_specs_warm()
             connections.close_all()  # forked workers must not share this process's connection

@@ -51,8 +51,11 @@ class AgentRequest:
     knowledge: dict[str, KnowledgeSkill] = field(default_factory=dict)
     stable_prefix_tokens: int = 0
 
-    def params(self, messages: list[dict[str, Any]], max_tokens: int) -> dict[str, Any]:
-        """Keyword arguments for `client.messages.create`."""
+    def params(
+        self, messages: list[dict[str, Any]], max_tokens: int, *, rolling: bool = True
+    ) -> dict[str, Any]:
+        """Keyword arguments for `client.messages.create`; `rolling=False` for one-shot
+        requests (batches), where a breakpoint on the last message would only cost a write."""
         return {
             "model": self.model,
             "max_tokens": max_tokens,
@@ -60,8 +63,25 @@ class AgentRequest:
             "tools": self.tools,
             # Every turn is a tool call; the answer itself is the submit_result call.
             "tool_choice": {"type": "any"},
-            "messages": messages,
+            "messages": with_rolling_breakpoint(messages) if rolling else messages,
         }
+
+
+def with_rolling_breakpoint(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages with a cache breakpoint on the newest block, so the next turn reads the
+    whole conversation so far (record included) from cache instead of paying for it again.
+
+    Only the copy sent carries it: tools, system and this one make three of the four allowed.
+    """
+    if not messages:
+        return messages
+    last = dict(messages[-1])
+    content = last["content"]
+    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+    if blocks:
+        blocks[-1] = {**blocks[-1], "cache_control": {"type": "ephemeral"}}
+    last["content"] = blocks
+    return [*messages[:-1], last]
 
 
 def estimate_tokens(value: Any) -> int:

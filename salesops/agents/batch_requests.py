@@ -76,7 +76,7 @@ def batch_params(
 ) -> dict[str, Any]:
     """The Messages API params of one batched run: one turn, submit_result forced."""
     request = assembly.assemble(spec, record, now, model=model, knowledge=knowledge)
-    params = request.params([request.first_message], spec.model.max_tokens)
+    params = request.params([request.first_message], spec.model.max_tokens, rolling=False)
     block = skills_block(request.knowledge)
     if block is not None:
         params["system"] = [*request.system, block]

@@ -236,7 +236,8 @@ def test_prompt_cache_breakpoints_and_record_placement(emu: AnthropicEmulator) -
     assert "Ada" not in json.dumps(body["tools"]) + system["text"]
     (message,) = body["messages"]
     text = message["content"][0]["text"]
-    assert "cache_control" not in message["content"][0]
+    # The rolling breakpoint: the newest block, so the next turn reads the record from cache.
+    assert message["content"][-1]["cache_control"] == {"type": "ephemeral"}
     assert text.count("</crm_record>") == 1 and text.rstrip().endswith("call submit_result.")
     record = json.loads(text.split("\n", 2)[2].split("\n</crm_record>")[0].split("\n", 1)[1])
     assert record["activities"][0]["body"].startswith("Ignore all previous instructions")
@@ -252,7 +253,9 @@ def test_second_run_reads_the_cached_prefix(emu: AnthropicEmulator) -> None:
     (call1,) = [s for s in first if s.kind == "model_call"]
     (call2,) = [s for s in second if s.kind == "model_call"]
     assert call1.cache_write_tokens > 2048 and call1.cache_read_tokens == 0
-    assert call2.cache_read_tokens == call1.cache_write_tokens and call2.cache_write_tokens == 0
+    # The stable prefix (tools + system) is read; only this run's record is written.
+    assert 2048 < call2.cache_read_tokens < call1.cache_write_tokens
+    assert 0 < call2.cache_write_tokens < call2.cache_read_tokens
     assert call2.cost_usd < call1.cost_usd
     assert not [s for s in first if s.name == "prompt_cache"]
 

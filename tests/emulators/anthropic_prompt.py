@@ -46,7 +46,7 @@ def segments(body: dict[str, Any]) -> list[tuple[str, bool]]:
 
 def count_tokens(body: dict[str, Any]) -> int:
     """Estimated input tokens of a whole request."""
-    return sum(estimate_tokens(len(text)) for text, _ in segments(body))
+    return estimate_tokens(sum(len(text) for text, _ in segments(body)))
 
 
 class PromptCache:
@@ -65,18 +65,28 @@ class PromptCache:
     def usage(self, body: dict[str, Any], minimum: int) -> dict[str, Any]:
         """Input token figures with cache reads/writes applied, as the API reports them."""
         units = segments(body)
-        total = sum(estimate_tokens(len(t)) for t, _ in units)
+        # Same rounding as the prefix counts below, so cached parts never exceed the total.
+        total = estimate_tokens(sum(len(t) for t, _ in units))
         digest = hashlib.sha256(str(body.get("model")).encode())
         chars, breakpoints = 0, []  # (hash, prefix tokens) at each breakpoint
+        boundaries = []  # (hash, prefix tokens) at every block boundary
         for unit, marked in units:
             digest.update(unit.encode() + b"\x00")
             chars += len(unit)
+            boundaries.append((digest.copy().hexdigest(), estimate_tokens(chars)))
             if marked:
-                breakpoints.append((digest.copy().hexdigest(), estimate_tokens(chars)))
+                breakpoints.append(boundaries[-1])
+        # Like the API, a breakpoint also finds entries written at any of the 20 block
+        # boundaries before it: a breakpoint that moved on to a later turn still reads the
+        # prefix an earlier turn cached.
+        lookback = set()
+        for index, (_unit, marked) in enumerate(units):
+            if marked:
+                lookback.update(boundaries[max(0, index - 20) : index + 1])
         read = write = 0
         now = time.monotonic()
         with self._lock:
-            hits = [tok for key, tok in breakpoints if self._entries.get(key, 0) > now]
+            hits = [tok for key, tok in lookback if self._entries.get(key, 0) > now]
             read = max(hits, default=0)
             # Below the model's minimum a breakpoint is silently ignored, like the real API.
             cacheable = [(key, tok) for key, tok in breakpoints if tok >= minimum]

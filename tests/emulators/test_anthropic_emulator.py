@@ -161,6 +161,27 @@ def test_cache_write_then_read_on_repeated_prefix(emu: AnthropicEmulator) -> Non
     assert third.usage.cache_creation_input_tokens > 1024
 
 
+def test_a_moved_breakpoint_still_reads_what_an_earlier_turn_cached(
+    emu: AnthropicEmulator,
+) -> None:
+    c = client(emu)
+    marked = {"type": "text", "text": "record " * 300, "cache_control": {"type": "ephemeral"}}
+    first = ask(c, **_cached_params(), messages=[{"role": "user", "content": [marked]}])
+    unmarked = {k: v for k, v in marked.items() if k != "cache_control"}
+    turn2 = [
+        {"role": "user", "content": [unmarked]},
+        {"role": "assistant", "content": "thinking"},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "go on", "cache_control": {"type": "ephemeral"}}],
+        },
+    ]
+    second = ask(c, **_cached_params(), messages=turn2)
+    # The API looks back up to 20 blocks from a breakpoint for an earlier cache entry.
+    assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
+    assert 0 < second.usage.cache_creation_input_tokens < 20
+
+
 def test_below_minimum_prefix_is_not_cached() -> None:
     with AnthropicEmulator(min_cacheable_by_model={MODEL: 4096}) as emu:
         c = client(emu)
