@@ -18,6 +18,7 @@ class RulesEngine:
     """Offline, deterministic engine: one offline-skill call, verified once."""
 
     name = "rules"
+    in_process = True  # no I/O: the service may run it inside one database transaction
 
     def run(self, run_input: RunInput, *, verify: Verifier, record_step: StepSink) -> EngineResult:
         """Run the SOP's offline skill on the record document; never raises for data errors."""
