@@ -89,9 +89,10 @@ class Command(BaseCommand):
             runs, new = runs_start(sop=sop, record_ids=records_select(sop=sop), batch="demo")
             all_ids += [r.pk for r in runs]
             new_total += new
+        earlier = len(all_ids) - new_total
         self.stdout.write(
-            f"runs: {len(all_ids)} ({new_total} new, the rest ran before) on the "
-            f"{'Redis' if settings.REDIS_URL else 'ORM'} broker"
+            f"runs: {new_total} queued on the {'Redis' if settings.REDIS_URL else 'ORM'} broker"
+            + (f"; {earlier} ran before and are not run again" if earlier else "")
         )
         with tqdm(total=len(all_ids), desc="runs", unit="run", file=self.stderr._out) as bar:
             done = runs_wait(all_ids, timeout=timeout, on_progress=lambda n: bar.update(n - bar.n))
