@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -29,8 +27,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "docs" / "benchmarks.md"
 MARK = "anthropic"
+
+from bench.common import machine, results_section_write  # noqa: E402 (needs sys.path)
+
 # Records per SOP for (a) and (b): named sample records first (docs/sop-library.md).
 RECORDS = {
     "lead-qualification": ["c-001", "c-002", "c-003", "c-005", "c-006", "c-007", "c-014", "c-021"],
@@ -256,16 +256,6 @@ def pct(values: list[float], p: int) -> float:
     return ordered[min(len(ordered) - 1, round(len(ordered) * p / 100) - 1)]
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-        cpu = found.group(1).strip() if found else cpu
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores (nproc), {cpu}, Python {platform.python_version()}"
-
-
 def report(a: list[dict[str, Any]], b: dict[str, Any], c: dict[str, Any], model: str) -> str:
     from salesops.agents import pricing
 
@@ -333,15 +323,7 @@ def report(a: list[dict[str, Any]], b: dict[str, Any], c: dict[str, Any], model:
 
 def section_write(body: str) -> None:
     """Replace only this benchmark's section of docs/benchmarks.md (others own the rest)."""
-    start, end = f"<!-- {MARK}:start -->", f"<!-- {MARK}:end -->"
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    block = f"{start}\n## Anthropic engine\n\n{body.rstrip()}\n{end}"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
+    results_section_write(MARK, f"## Anthropic engine\n\n{body}")
 
 
 def main() -> None:

@@ -108,20 +108,7 @@ class _Run:
             message = self.call(f"judge:{check.id}", params, {"check": check.id})
         except EngineStop as exc:
             return CheckOutcome(check.id, "judge", "error", f"judge call failed: {exc}")
-        verdict = next(
-            (
-                b.input
-                for b in message.content
-                if b.type == "tool_use" and b.name == assembly.VERDICT_TOOL
-            ),
-            None,
-        )
-        if not isinstance(verdict, dict) or not isinstance(verdict.get("pass"), bool):
-            return CheckOutcome(check.id, "judge", "error", "the judge gave no valid verdict")
-        reasons = "; ".join(str(r) for r in verdict.get("reasons") or [])
-        if verdict["pass"]:
-            return CheckOutcome(check.id, "judge", "passed", reasons)
-        return CheckOutcome(check.id, "judge", "failed", f"{check.message} ({reasons})".strip())
+        return assembly.verdict_outcome(check, _blocks(message))
 
 
 class AnthropicEngine:

@@ -14,6 +14,7 @@ from typing import Any
 
 from salesops.skills.registry import Tool, tools_for
 from salesops.specs.model import Check, KnowledgeSkill, SopSpec
+from salesops.verify.report import CheckOutcome
 
 SUBMIT_TOOL = "submit_result"
 LOAD_SKILL_TOOL = "load_skill"
@@ -240,3 +241,21 @@ def judge_params(
         "tool_choice": {"type": "tool", "name": VERDICT_TOOL},
         "messages": [{"role": "user", "content": user}],
     }
+
+
+def verdict_outcome(check: Check, content: list[dict[str, Any]]) -> CheckOutcome:
+    """A judge check's outcome from the judge call's reply content."""
+    verdict = next(
+        (
+            b.get("input")
+            for b in content
+            if b.get("type") == "tool_use" and b.get("name") == VERDICT_TOOL
+        ),
+        None,
+    )
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("pass"), bool):
+        return CheckOutcome(check.id, "judge", "error", "the judge gave no valid verdict")
+    reasons = "; ".join(str(r) for r in verdict.get("reasons") or [])
+    if verdict["pass"]:
+        return CheckOutcome(check.id, "judge", "passed", reasons)
+    return CheckOutcome(check.id, "judge", "failed", f"{check.message} ({reasons})".strip())

@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from salesops.agents import assembly
-from salesops.specs.model import Check, KnowledgeSkill, SopSpec
-from salesops.verify.report import CheckOutcome
+from salesops.specs.model import KnowledgeSkill, SopSpec
 
 CUSTOM_ID_PREFIX = "run-"
 # The request itself is wrong: running it again interactively would fail the same way.
@@ -139,19 +138,4 @@ def _is_count(value: Any) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def verdict_outcome(check: Check, content: list[dict[str, Any]]) -> CheckOutcome:
-    """A judge check's outcome from the judge call's reply content."""
-    verdict = next(
-        (
-            b.get("input")
-            for b in content
-            if b.get("type") == "tool_use" and b.get("name") == assembly.VERDICT_TOOL
-        ),
-        None,
-    )
-    if not isinstance(verdict, dict) or not isinstance(verdict.get("pass"), bool):
-        return CheckOutcome(check.id, "judge", "error", "the judge gave no valid verdict")
-    reasons = "; ".join(str(r) for r in verdict.get("reasons") or [])
-    if verdict["pass"]:
-        return CheckOutcome(check.id, "judge", "passed", reasons)
-    return CheckOutcome(check.id, "judge", "failed", f"{check.message} ({reasons})".strip())
+verdict_outcome = assembly.verdict_outcome  # kept for callers of this module
