@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from salesops.models import Escalation, Fragment, Sop, WebhookEvent
+from salesops.models import AgentBatch, AgentBatchItem, Escalation, Fragment, Sop, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,7 @@ CHANGELISTS = [
     "webhookevent",
     "fragment",
     "crmrecordmirror",
+    "agentbatch",
 ]
 
 
@@ -34,8 +35,11 @@ def pages(escalation: Escalation) -> list[str]:
         payload={"id": run.record_id},
         occurred_at=run.queued_at,
     )
+    batch = AgentBatch.objects.create(external_id="msgbatch_1", model="claude-sonnet-4-6")
+    AgentBatchItem.objects.create(batch=batch, run=run, custom_id=f"run-{run.pk}")
     return [
         *(reverse(f"admin:salesops_{name}_changelist") for name in CHANGELISTS),
+        reverse("admin:salesops_agentbatch_change", args=[batch.pk]),
         reverse("admin:salesops_sop_add"),
         reverse("admin:salesops_sop_change", args=[sop.pk]),
         reverse("admin:salesops_sopversion_change", args=[sop.published_version_id]),
