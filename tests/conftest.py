@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
@@ -84,7 +83,3 @@ def _fresh_plugins() -> Iterator[None]:
     plugins_reset()
     yield
     plugins_reset()
-
-
-def uses_redis() -> bool:
-    return bool(settings.REDIS_URL)
