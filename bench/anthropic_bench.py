@@ -145,10 +145,10 @@ def _cache_verdict(rows: list[dict[str, Any]]) -> str:
         f"Target >= 80% cached: **{verdict}** (lowest whole-run share {worst:.0%}; lowest share "
         f"in the tool loop {worst_loop:.0%}). Breakpoints sit on the tools, the system prompt "
         "and the newest message, so turn 1 reads the SOP's stable prefix cached by earlier runs "
-        "and turn 2 reads all of turn 1, record included. What stays uncached: each run's own "
-        "record the first time it is sent (a cache write), and the judge call, whose short "
-        "prompt (rubric, record and result, about 1,000 tokens) is below every model's cache "
-        "minimum."
+        "and turn 2 reads all of turn 1, record included. The judge call carries the procedure "
+        "and its knowledge skills in a cached system block, so it reads that too. What stays "
+        "uncached: each run's own record the first time it is sent (a cache write) and, in the "
+        "judge call, the rubric, record and result (about 800 tokens)."
     )
 
 

@@ -103,7 +103,8 @@ class _Run:
 
     def judge(self, check: Check, result: dict[str, Any], record: dict[str, Any]) -> CheckOutcome:
         """A rubric check by a separate model call with a fixed verdict tool."""
-        params = assembly.judge_params(check, result, record, model=self.model)
+        context = assembly.judge_context(self.input.sop, self.input.knowledge)
+        params = assembly.judge_params(check, result, record, model=self.model, context=context)
         try:
             message = self.call(f"judge:{check.id}", params, {"check": check.id})
         except EngineStop as exc:

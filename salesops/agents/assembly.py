@@ -212,16 +212,51 @@ def assemble(
     )
 
 
+def judge_context(spec: SopSpec, knowledge: dict[str, KnowledgeSkill]) -> str:
+    """What a reviewer needs besides the rubric: the procedure and its knowledge skills in full.
+
+    It is the same for every run of an SOP version, so judge calls read it from the prompt
+    cache; without it a judge prompt is too short to cache at all.
+    """
+    sections = {k.lower().replace(" ", "_"): v for k, v in spec.sections.items()}
+    parts = [f'# The procedure: "{spec.title}" ({spec.name})\n{spec.description}'.strip()]
+    for key in ("goal", "constraints", "what_good_looks_like"):
+        if sections.get(key, "").strip():
+            parts.append(f"## {key.replace('_', ' ').capitalize()}\n{sections[key].strip()}")
+    parts += [f"## {f.title}\n{f.body.strip()}" for f in spec.fragments]
+    parts += [
+        f"## Skill: {k.name}\n{k.body.strip()}" for k in knowledge_for(spec, knowledge).values()
+    ]
+    return "\n\n".join(parts)
+
+
 def judge_params(
-    check: Check, result: dict[str, Any], record: dict[str, Any], *, model: str
+    check: Check,
+    result: dict[str, Any],
+    record: dict[str, Any],
+    *,
+    model: str,
+    context: str = "",
 ) -> dict[str, Any]:
-    """A judge call: the rubric, the record and the result; answered through the verdict tool."""
-    system = (
+    """A judge call: the rubric, the record and the result; answered through the verdict tool.
+
+    `context` (see `judge_context`) goes in a cached system block ahead of the run's data.
+    """
+    rules = (
         "You are a strict reviewer of results produced by an AI agent for a sales team. Judge "
         "the result against the rubric only, using the record as the source of truth. "
         + UNTRUSTED_DATA_RULE
         + f" Answer by calling {VERDICT_TOOL}."
     )
+    system: str | list[dict[str, Any]] = rules
+    if context:
+        system = [
+            {
+                "type": "text",
+                "text": f"{rules}\n\n{context}",
+                "cache_control": {"type": "ephemeral"},
+            }
+        ]
     result_text = json.dumps(result, indent=1, sort_keys=True, default=str).replace("<", "\\u003c")
     user = (
         f"<rubric>\n{check.judge}\n</rubric>\n"

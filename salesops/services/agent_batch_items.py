@@ -14,7 +14,7 @@ from salesops.agents.base import EngineResult, StepRecord
 from salesops.models import AgentBatchItem, Run
 from salesops.services.agent_batches import ENGINE, BatchRefused, batch_client, batch_error_describe
 from salesops.services.runs import run_complete
-from salesops.services.sops import sop_spec_get
+from salesops.services.sops import knowledge_skills_get, sop_spec_get
 from salesops.services.steps import StepRecorder
 from salesops.specs.model import Check
 from salesops.verify.report import CheckOutcome
@@ -47,7 +47,7 @@ def batch_item_complete(*, item_id: int) -> Run | None:
             result=result,
             recorder=recorder,
             now=item.batch.created_at,
-            judge=_judge(run.model, recorder),
+            judge=_judge(run.model, recorder, context=_judge_context(run)),
         )
     except Exception as exc:  # the run must end in a recorded state, whatever broke
         logger.exception("batch item %s crashed", item_id)
@@ -60,11 +60,15 @@ def batch_item_complete(*, item_id: int) -> Run | None:
         return run
 
 
-def _judge(model: str, recorder: StepRecorder) -> Any:
+def _judge_context(run: Run) -> str:
+    return assembly.judge_context(sop_spec_get(run.sop_version), knowledge_skills_get())
+
+
+def _judge(model: str, recorder: StepRecorder, *, context: str = "") -> Any:
     """Rubric checks as interactive calls (full price), recorded like the engine's judges."""
 
     def judge(check: Check, result: dict[str, Any], record: dict[str, Any]) -> CheckOutcome:
-        params = assembly.judge_params(check, result, record, model=model)
+        params = assembly.judge_params(check, result, record, model=model, context=context)
         started = time.perf_counter()
         try:
             message = batch_client().messages.create(**params)

@@ -75,3 +75,14 @@ def test_a_prefix_below_the_models_cache_minimum_is_noted_on_the_run(
     calls = second.steps.filter(kind="model_call")
     expected = sum(s.input_tokens * price.input + s.output_tokens * price.output for s in calls)
     assert float(second.cost_usd) == pytest.approx(expected / 1e6, abs=1e-5)
+
+
+def test_a_judge_call_reads_the_procedure_from_cache_on_the_next_run(anthropic_engine, run_sop):
+    first = run_sop("lead-qualification", "c-001", key="one")
+    second = run_sop("lead-qualification", "c-002", key="two")
+
+    judge1 = first.steps.get(kind="model_call", name__startswith="judge:")
+    judge2 = second.steps.get(kind="model_call", name__startswith="judge:")
+    assert judge1.cache_write_tokens > 2048 and judge1.cache_read_tokens == 0
+    assert judge2.cache_read_tokens == judge1.cache_write_tokens
+    assert judge2.cache_write_tokens == 0

@@ -86,4 +86,9 @@ def test_a_judge_sees_the_record_as_data_and_the_result(anthropic_engine, run_so
     assert "<rubric>" in text and "<crm_record>" in text and "<result>" in text
     assert text.index("<crm_record>") < text.index("<result>")
     assert '"id": "c-004"' in text and run.output["due_date"] in text
-    assert "untrusted" in judge["system"]
+    (system,) = judge["system"]
+    assert "untrusted" in system["text"]
+    # The procedure and its skills, in a cached block: the same for every run of the version.
+    assert system["cache_control"] == {"type": "ephemeral"}
+    assert "## Skill: follow-up-writing" in system["text"]
+    assert "c-004" not in system["text"]
