@@ -87,20 +87,9 @@ def engine_use(name: str) -> None:
 
 
 def run_once(sop_name: str, record_id: str, key: str, *, shadow: bool = True) -> Any:
-    from connectors.base import RecordRef
-    from salesops.models import Sop
-    from salesops.services.runs import run_create, run_execute
+    from tests.helpers import run_now
 
-    sop = Sop.objects.get(name=sop_name)
-    run, _ = run_create(
-        sop=sop,
-        ref=RecordRef(sop.object_type, record_id),
-        trigger="manual",
-        event_key=key,
-        shadow=shadow,
-        enqueue=False,
-    )
-    return run_execute(run_id=run.pk)
+    return run_now(sop_name, record_id, key=key, shadow=shadow)
 
 
 def tokens(emulator: Any) -> list[dict[str, Any]]:

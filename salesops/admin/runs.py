@@ -120,28 +120,8 @@ class RunAdmin(admin.ModelAdmin):
             {"fields": ("input_json",), "classes": ("collapse",)},
         ),
     ]
-    readonly_fields = (
-        "sop",
-        "sop_version",
-        "record",
-        "state",
-        "reason",
-        "escalation_link",
-        "trigger",
-        "shadow",
-        "created_by",
-        "engine",
-        "model",
-        "attempts",
-        "queued_at",
-        "started_at",
-        "finished_at",
-        "duration",
-        "usage",
-        "cost_usd",
-        "output_json",
-        "input_json",
-    )
+    # Every field shown is read-only: a run is an audit record.
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs start from events, schedules, the API or the run_sop command

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from connectors.base import RecordRef
-from salesops.models import Escalation, Run, Sop
-from salesops.services.runs import run_create, run_execute
+from salesops.models import Escalation, Run
+from tests import helpers
 
 # Sample contacts at enterprise companies: lead qualification sends them to review.
 LIKELY_ESCALATIONS = ("c-009", "c-010", "c-019", "c-024", "c-025", "c-031", "c-049")
@@ -33,15 +32,7 @@ def outsider(client: Client) -> Client:
 
 def run_now(sop_name: str, record_id: str, *, key: str = "admin-test") -> Run:
     """Create and execute a run inline (no queue)."""
-    sop = Sop.objects.get(name=sop_name)
-    run, _ = run_create(
-        sop=sop,
-        ref=RecordRef(sop.object_type, record_id),
-        trigger="manual",
-        event_key=key,
-        enqueue=False,
-    )
-    return run_execute(run_id=run.pk)
+    return helpers.run_now(sop_name, record_id, key=key)
 
 
 @pytest.fixture

@@ -6,15 +6,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from connectors.base import RecordRef
 from salesops.agents import pricing
 from salesops.models import Run, Sop
 from salesops.services.plugins import plugins_reset
-from salesops.services.runs import run_create, run_execute
 from salesops.services.sops import sop_spec_get, sop_version_create
 from salesops.specs.model import SopSpec
 from tests.agents_service.scripted import Agent
 from tests.emulators.anthropic_api import AnthropicEmulator
+from tests.helpers import run_now
 
 MODEL = pricing.DEFAULT_MODEL
 
@@ -58,15 +57,7 @@ def run_sop(db) -> Callable[..., Run]:
     """Create and execute one run in this process (what the queue task does)."""
 
     def run_sop(sop_name: str, record_id: str, *, key: str = "t") -> Run:
-        sop = Sop.objects.get(name=sop_name)
-        run, _ = run_create(
-            sop=sop,
-            ref=RecordRef(sop.object_type, record_id),
-            trigger="manual",
-            event_key=key,
-            enqueue=False,
-        )
-        return run_execute(run_id=run.pk)
+        return run_now(sop_name, record_id, key=key)
 
     return run_sop
 

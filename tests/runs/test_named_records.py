@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import RecordRef
-from salesops.models import Run, Sop
-from salesops.services.runs import run_create, run_execute
+from salesops.models import Run
 from salesops.services.schedules import mirror_sync
+from tests.helpers import run_now
 
 pytestmark = pytest.mark.django_db
 
@@ -17,16 +16,7 @@ def execute(library, sample_crm):
     mirror_sync()  # duplicate-email detection reads the mirror
 
     def run(sop_name: str, record_id: str) -> Run:
-        sop = Sop.objects.get(name=sop_name)
-        created, _ = run_create(
-            sop=sop,
-            ref=RecordRef(sop.object_type, record_id),
-            trigger="manual",
-            event_key="named",
-            shadow=True,
-            enqueue=False,
-        )
-        return run_execute(run_id=created.pk)
+        return run_now(sop_name, record_id, key="named", shadow=True)
 
     return run
 

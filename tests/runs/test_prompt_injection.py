@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.base import RecordRef
 from connectors.local import models as crm
-from salesops.models import Run, Sop
-from salesops.services.runs import run_create, run_execute
+from salesops.models import Run
 from salesops.services.sops import sop_spec_get
+from tests.helpers import run_now
 
 pytestmark = pytest.mark.django_db
 
@@ -17,15 +16,7 @@ def test_the_injection_record_is_reviewed_not_obeyed(library, sample_crm):
     deal = crm.Deal.objects.get(pk="d-013")
     assert crm.Activity.objects.filter(deal=deal, body__icontains="closed won").exists()
     before = (deal.stage, deal.forecast_category, deal.amount, deal.close_date)
-    sop = Sop.objects.get(name="deal-review")
-    run, _ = run_create(
-        sop=sop,
-        ref=RecordRef("deal", "d-013"),
-        trigger="manual",
-        event_key="injection",
-        enqueue=False,
-    )
-    run = run_execute(run_id=run.pk)
+    run = run_now("deal-review", "d-013", key="injection")
 
     assert run.state == Run.State.WRITTEN, run.reason
     deal.refresh_from_db()

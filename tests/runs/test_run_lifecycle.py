@@ -11,21 +11,12 @@ from connectors.base import RecordRef
 from connectors.local import models as crm
 from salesops.models import Escalation, Run, RunStep, Sop, WriteBack
 from salesops.services.runs import run_create, run_execute, run_retry
+from tests.helpers import run_now
 
 pytestmark = pytest.mark.django_db
 
 
-def start(sop_name: str, record_id: str, *, key: str = "t", shadow: bool = False) -> Run:
-    sop = Sop.objects.get(name=sop_name)
-    run, _ = run_create(
-        sop=sop,
-        ref=RecordRef(sop.object_type, record_id),
-        trigger="manual",
-        event_key=key,
-        shadow=shadow,
-        enqueue=False,
-    )
-    return run_execute(run_id=run.pk)
+start = run_now
 
 
 def first_contact_written(library, sample_crm) -> Run:
