@@ -17,6 +17,7 @@ import pytest
 
 from connectors.base import (
     OBJECT_TYPES,
+    Action,
     CrmConnector,
     CrmEvent,
     NoteAction,
@@ -265,7 +266,7 @@ class ConnectorConformance:
         self, connector: CrmConnector, graph: dict[str, Any]
     ) -> None:
         ref = RecordRef("contact", graph["ada"])
-        actions = [
+        actions: list[Action] = [
             NoteAction(ref, "n", "k-a"),
             PropertyUpdate(ref, {"lead_status": "OPEN"}, "k-b"),
             TaskAction(ref, "t", "", date(2025, 3, 6), "k-c"),

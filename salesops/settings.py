@@ -8,6 +8,7 @@ Every variable is listed in the README.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -178,7 +179,7 @@ def _anthropic_model() -> str:
 
 
 # One namespaced settings dict for plug-ins, loaded lazily by dotted path.
-SALESOPS = {
+SALESOPS: dict[str, Any] = {
     "CONNECTOR": env_str("SALESOPS_CONNECTOR", "local"),
     "CONNECTORS": {
         "local": "connectors.local.connector.LocalConnector",
@@ -188,6 +189,11 @@ SALESOPS = {
         "local": {"webhook_secret": env_str("SALESOPS_LOCAL_WEBHOOK_SECRET")},
     },
     "ENGINE": env_str("SALESOPS_ENGINE", "anthropic" if env_str("ANTHROPIC_API_KEY") else "rules"),
+    # The engine that runs judge (rubric) checks; "" means the run's engine when it can judge.
+    # With none, a model's result escalates on a judge check, the rules engine's skips it.
+    "JUDGE_ENGINE": env_str(
+        "SALESOPS_JUDGE_ENGINE", "anthropic" if env_str("ANTHROPIC_API_KEY") else ""
+    ),
     "ENGINES": {
         "rules": "salesops.agents.rules.RulesEngine",
         "anthropic": "salesops.agents.anthropic_engine.AnthropicEngine",

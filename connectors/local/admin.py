@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
 
 from connectors.local import models as m
 
@@ -19,15 +23,15 @@ class ActivityInline(admin.TabularInline):
 class NoteInline(admin.TabularInline):
     """AI notes are an audit trail: visible on the record, never edited here."""
 
-    model = m.Note
-    fields = ("created_at", "body", "idempotency_key")
-    readonly_fields = fields
+    model: type[m.AiWrite] = m.Note
+    fields: ClassVar[tuple[str, ...]] = ("created_at", "body", "idempotency_key")
+    readonly_fields: ClassVar[tuple[str, ...]] = fields
     ordering = ("-created_at",)
     extra = 0
     can_delete = False
     verbose_name_plural = "AI notes"
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
 
 
@@ -40,8 +44,8 @@ class TaskInline(NoteInline):
 
 class RecordAdmin(admin.ModelAdmin):
     inlines = (ActivityInline, NoteInline, TaskInline)
-    list_select_related = ("owner",)
-    raw_id_fields = ("owner",)
+    list_select_related: ClassVar[tuple[str, ...]] = ("owner",)
+    raw_id_fields: ClassVar[tuple[str, ...]] = ("owner",)
     readonly_fields = ("updated_at",)
     date_hierarchy = "updated_at"
     ordering = ("-updated_at",)

@@ -152,6 +152,7 @@ class LocalConnector:
                     ai_generated=True,
                     **link,
                 )
+                write: m.Note | m.Task
                 if isinstance(action, TaskAction):
                     write = m.Task.objects.create(
                         subject=action.subject,

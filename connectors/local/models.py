@@ -8,7 +8,7 @@ for "unknown"; the connector reports them as None.
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from django.db import models
 from django.utils import timezone
@@ -55,6 +55,9 @@ class CrmRecordModel(models.Model):
     """Shared columns and change tracking for the three neutral objects."""
 
     object_type: ClassVar[str]
+    # Annotation only: each concrete subclass gets Django's default manager, which the
+    # stubs cannot see on an abstract base (the connector works on type[CrmRecordModel]).
+    objects: ClassVar[models.Manager[Self]]
 
     owner = models.ForeignKey(Owner, null=True, blank=True, on_delete=models.SET_NULL)
     country = models.CharField(max_length=100, blank=True)

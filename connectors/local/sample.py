@@ -203,7 +203,8 @@ class _Loader:
 
     def _activities(self) -> None:
         items = self._new(m.Activity, self._items("activities"))
-        rows, refs = [], {"contact": {}, "company": {}, "deal": {}}
+        rows: list[m.Activity] = []
+        refs: dict[str, dict[str, str]] = {"contact": {}, "company": {}, "deal": {}}
         kinds = {k for k, _ in m.ACTIVITY_KINDS}
         for item in items:
             where = f"activities[{item['id']}]"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,6 +24,9 @@ from salesops.admin.forms import (
 from salesops.models import Escalation
 from salesops.services.escalations import EscalationError, escalation_approve, escalation_reject
 
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices  # a TypedDict of the stubs
+
 
 class StatusFilter(admin.SimpleListFilter):
     """Status, with the open queue as the default view."""
@@ -37,7 +41,7 @@ class StatusFilter(admin.SimpleListFilter):
         value = self.value() or Escalation.Status.OPEN
         return queryset if value == "all" else queryset.filter(status=value)
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: Any) -> Iterator[_ListFilterChoices]:
         current = self.value() or Escalation.Status.OPEN
         for value, label in self.lookup_choices:
             yield {
@@ -66,6 +70,7 @@ class EscalationAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
         "decision_note",
+        "overrides_list",
         "edited_json",
     )
 
@@ -74,18 +79,44 @@ class EscalationAdmin(admin.ModelAdmin):
         if obj is not None and obj.status == Escalation.Status.OPEN:
             return [
                 ("Why this run needs a human", {"fields": review}),
-                ("Decision", {"fields": ("decision", "edited_result", "note")}),
+                (
+                    "Decision",
+                    {
+                        "fields": (
+                            "decision",
+                            "edited_result",
+                            "override",
+                            "override_reason",
+                            "note",
+                        )
+                    },
+                ),
             ]
         return [
             ("Why this run needed a human", {"fields": review}),
             (
                 "Decision",
-                {"fields": ("status", "decided_by", "decided_at", "decision_note", "edited_json")},
+                {
+                    "fields": (
+                        "status",
+                        "decided_by",
+                        "decided_at",
+                        "decision_note",
+                        "overrides_list",
+                        "edited_json",
+                    )
+                },
             ),
         ]
 
-    def get_form(self, request: HttpRequest, obj: Escalation | None = None, **kwargs: Any) -> Any:
-        return with_user(super().get_form(request, obj, **kwargs), request.user)
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Escalation | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[ModelForm[Any]]:
+        return with_user(super().get_form(request, obj, change=change, **kwargs), request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs escalate themselves
@@ -197,6 +228,14 @@ class EscalationAdmin(admin.ModelAdmin):
     @admin.display(description="the run's result")
     def output_json(self, obj: Escalation) -> str:
         return json_block(obj.run.output)
+
+    @admin.display(description="checks approved over")
+    def overrides_list(self, obj: Escalation) -> str:
+        if not obj.overrides:
+            return "-"
+        return format_html_join(
+            "", "<div><code>{}</code>: {}</div>", sorted(obj.overrides.items())
+        )
 
     @admin.display(description="edited result")
     def edited_json(self, obj: Escalation) -> str:

@@ -8,7 +8,7 @@ instead of turning into a 500 after the form was declared valid.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.utils.html import format_html
@@ -17,16 +17,19 @@ from salesops.models import Escalation, Fragment, Sop, SopVersion
 from salesops.services.escalations import (
     EscalationError,
     escalation_approve,
-    escalation_edit_check,
+    escalation_overridable_checks,
     escalation_reject,
 )
 from salesops.services.sops import fragment_update, sop_version_create
+from salesops.specs import sop_text_normalize
 from salesops.specs.model import SpecError
 
 MONOSPACE = {
     "style": "font-family: monospace; width: 100%; max-width: 110ch;",
     "spellcheck": "false",
 }
+
+_FormT = TypeVar("_FormT", bound=forms.BaseForm)
 
 
 def pretty_json(value: Any) -> str:
@@ -39,9 +42,9 @@ def json_block(value: Any) -> str:
     return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', pretty_json(value))
 
 
-def with_user(form: type[forms.BaseForm], user: Any) -> type[forms.BaseForm]:
+def with_user(form: type[_FormT], user: Any) -> type[_FormT]:
     """The admin builds forms itself; a subclass carries the request's user to the service."""
-    return type(form.__name__, (form,), {"user": user})
+    return cast("type[_FormT]", type(form.__name__, (form,), {"user": user}))
 
 
 class SopForm(forms.ModelForm):
@@ -65,9 +68,13 @@ class SopForm(forms.ModelForm):
         if self.instance.pk:
             latest = self.instance.versions.order_by("-number").first()
             if latest is not None:
-                self.fields["text"].initial = latest.text
+                self.fields["text"].initial = sop_text_normalize(latest.text)
         if "name" in self.fields:
             self.fields["name"].help_text = "Must match `name:` in the front matter."
+
+    def clean_text(self) -> str:
+        # Browsers submit textareas with CRLF; stored text and diffs use the normalised form.
+        return sop_text_normalize(self.cleaned_data["text"])
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
@@ -76,7 +83,8 @@ class SopForm(forms.ModelForm):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns; the stubs allow None
         name = self.instance.name if self.instance.pk else data.get("name")
         if not name or self.errors:
             return data
@@ -122,8 +130,12 @@ class FragmentForm(forms.ModelForm):
             raise forms.ValidationError("A fragment with this name exists; edit it instead.")
         return name
 
+    def clean_text(self) -> str:
+        return sop_text_normalize(self.cleaned_data["text"])
+
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns; the stubs allow None
         name = self.instance.name if self.instance.pk else data.get("name")
         if not name or self.errors:
             return data
@@ -149,7 +161,21 @@ class EscalationDecisionForm(forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={**MONOSPACE, "rows": 24}),
-        help_text="Used for 'Edit, then approve'. Must pass the SOP's schema and grounding checks.",
+        help_text="Used for 'Edit, then approve'. It is verified in full, like the run's own "
+        "result: schema, grounding, acceptance and escalation conditions.",
+    )
+    override = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Override failed checks",
+        help_text="Approving over a failed check needs it ticked here and a reason below; the "
+        "audit trail shows it as overridden by you, never as passed. The schema cannot be "
+        "overridden.",
+    )
+    override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the ticked checks may be approved over (kept on the run).",
     )
     note = forms.CharField(
         required=False,
@@ -167,6 +193,10 @@ class EscalationDecisionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.run.output is not None:
             self.fields["edited_result"].initial = pretty_json(self.instance.run.output)
+        if self.instance.pk:
+            override = self.fields["override"]
+            assert isinstance(override, forms.MultipleChoiceField)  # declared above
+            override.choices = escalation_overridable_checks(escalation=self.instance)
 
     def clean_edited_result(self) -> Any:
         raw = self.cleaned_data.get("edited_result", "")
@@ -182,7 +212,8 @@ class EscalationDecisionForm(forms.ModelForm):
             ) from exc
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns; the stubs allow None
         if self.errors:
             return data
         decision, note = data["decision"], data.get("note", "").strip()
@@ -190,12 +221,13 @@ class EscalationDecisionForm(forms.ModelForm):
         if decision == self.REJECT and not note:
             self.add_error("note", "A rejection needs a reason.")
             return data
-        if decision == self.EDIT:
-            report = escalation_edit_check(escalation=self.instance, output=edited)
-            hard = [o for o in report.failures if o.kind in ("schema", "grounding")]
-            if hard:
-                self.add_error("edited_result", [f"{o.kind} {o.id}: {o.message}" for o in hard])
+        overrides: dict[str, str] = {}
+        if decision != self.REJECT and data.get("override"):
+            reason = data.get("override_reason", "").strip()
+            if not reason:
+                self.add_error("override_reason", "Overriding a check needs a reason.")
                 return data
+            overrides = dict.fromkeys(data["override"], reason)
         try:
             if decision == self.REJECT:
                 self.instance = escalation_reject(
@@ -203,10 +235,15 @@ class EscalationDecisionForm(forms.ModelForm):
                 )
             else:
                 self.instance = escalation_approve(
-                    escalation=self.instance, user=self.user, edited_output=edited, note=note
+                    escalation=self.instance,
+                    user=self.user,
+                    edited_output=edited,
+                    overrides=overrides,
+                    note=note,
                 )
         except EscalationError as exc:
-            self.add_error(None, str(exc))
+            field = "edited_result" if decision == self.EDIT else None
+            self.add_error(field, exc.problems)
         return data
 
 

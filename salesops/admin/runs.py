@@ -120,8 +120,13 @@ class RunAdmin(admin.ModelAdmin):
             {"fields": ("input_json",), "classes": ("collapse",)},
         ),
     ]
-    # Every field shown is read-only: a run is an audit record.
-    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
+    # Every field shown is read-only: a run is an audit record. (An entry may be a row of names.)
+    readonly_fields = tuple(
+        name
+        for _, options in fieldsets
+        for entry in options["fields"]
+        for name in ((entry,) if isinstance(entry, str) else entry)
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs start from events, schedules, the API or the run_sop command

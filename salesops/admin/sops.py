@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
+from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,6 +26,15 @@ from salesops.services.sops import sop_spec_get, sop_version_publish
 from salesops.services.trials import sop_version_compare
 from salesops.specs import diff_sop, diff_summary
 from salesops.specs.model import SpecError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _SopCounts(TypedDict):
+    """What SopAdmin.get_queryset annotates on each row."""
+
+    version_count: int
 
 
 def _version_url(version: SopVersion, view: str = "change") -> str:
@@ -55,8 +65,10 @@ class SopAdmin(admin.ModelAdmin):
             ("Version history", {"fields": ("history",)}),
         ]
 
-    def get_form(self, request: HttpRequest, obj: Sop | None = None, **kwargs: Any) -> Any:
-        return with_user(super().get_form(request, obj, **kwargs), request.user)
+    def get_form(
+        self, request: HttpRequest, obj: Sop | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        return with_user(super().get_form(request, obj, change=change, **kwargs), request.user)
 
     def save_model(self, request: HttpRequest, obj: Sop, form: SopForm, change: bool) -> None:
         # sop_version_create already stored everything during validation (see forms.py).
@@ -77,7 +89,7 @@ class SopAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">v{}</a>', _version_url(version), version.number)
 
     @admin.display(description="versions", ordering="version_count")
-    def version_count(self, obj: Sop) -> int:
+    def version_count(self, obj: WithAnnotations[Sop, _SopCounts]) -> int:
         return obj.version_count
 
     @admin.display(description="versions")
@@ -259,8 +271,10 @@ class FragmentAdmin(admin.ModelAdmin):
             return ("name", "text")
         return ("name", "included_by", "text", "content_hash", "updated_at")
 
-    def get_form(self, request: HttpRequest, obj: Fragment | None = None, **kwargs: Any) -> Any:
-        return with_user(super().get_form(request, obj, **kwargs), request.user)
+    def get_form(
+        self, request: HttpRequest, obj: Fragment | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Any]]:
+        return with_user(super().get_form(request, obj, change=change, **kwargs), request.user)
 
     def save_model(
         self, request: HttpRequest, obj: Fragment, form: FragmentForm, change: bool

@@ -11,12 +11,13 @@ from __future__ import annotations
 import inspect
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anthropic
 
 from salesops.agents import assembly, pricing
+from salesops.agents.anthropic_batches import MessageBatches
 from salesops.agents.base import EngineResult, RunInput, StepRecord, StepSink, Verifier
 from salesops.skills.registry import ToolError, ToolInputError, tool_call
 from salesops.specs.model import Check
@@ -116,6 +117,7 @@ class AnthropicEngine:
     """Runs an SOP as a Claude agent; proposes a result, never writes."""
 
     name = "anthropic"
+    origin = "model"  # its results come from a model: an unavailable judge escalates them
 
     def __init__(
         self,
@@ -150,6 +152,23 @@ class AnthropicEngine:
                 )
         return self._client
 
+    def batches(self) -> MessageBatches:
+        """The Message Batches capability (bulk runs at the batch price)."""
+        return MessageBatches(self)
+
+    def judge_for(
+        self, run_input: RunInput, record_step: StepSink, *, model: str | None = None
+    ) -> Callable[[Check, dict[str, Any], dict[str, Any]], CheckOutcome] | None:
+        """A stand-alone rubric judge, each call a recorded step; None without credentials."""
+        try:
+            state = _Run(self, run_input, record_step)
+        except anthropic.AnthropicError:
+            return None
+        if not has_credentials(state.client):
+            return None
+        state.model = model or state.model
+        return state.judge
+
     def describe_error(self, exc: anthropic.APIError) -> str:
         """A reviewer-readable reason for a failed API call."""
         if isinstance(exc, anthropic.APIStatusError):
@@ -173,8 +192,7 @@ class AnthropicEngine:
             state = _Run(self, run_input, record_step)
         except anthropic.AnthropicError as exc:
             return EngineResult(engine=self.name, output=None, error=f"Anthropic client: {exc}")
-        client = state.client
-        if not any(getattr(client, a, None) for a in ("api_key", "auth_token", "credentials")):
+        if not has_credentials(state.client):
             # The SDK would raise a bare TypeError on the first call; say what to fix instead.
             reason = "no Anthropic credentials: set ANTHROPIC_API_KEY (or pass api_key)"
             return EngineResult(engine=self.name, output=None, error=reason, model=state.model)
@@ -331,6 +349,11 @@ class AnthropicEngine:
         return _tool_result(use.id, text)
 
 
+def has_credentials(client: anthropic.Anthropic) -> bool:
+    """Whether the client holds any credential (the SDK fails late and vaguely otherwise)."""
+    return any(getattr(client, a, None) for a in ("api_key", "auth_token", "credentials"))
+
+
 def _blocks(message: anthropic.types.Message) -> list[dict[str, Any]]:
     """The assistant turn as plain params for the next request."""
     return [b.model_dump(mode="json", exclude_none=True) for b in message.content]
@@ -354,6 +377,7 @@ def _reask_text(report: VerificationReport) -> str:
 
 def _verify(verify: Verifier, output: dict[str, Any], judge: Any) -> VerificationReport:
     """Call the caller's verifier, handing it our judge when it accepts one."""
+    params: Mapping[str, inspect.Parameter]
     try:
         params = inspect.signature(verify).parameters
     except (TypeError, ValueError):

@@ -18,6 +18,7 @@ class RulesEngine:
     """Offline, deterministic engine: one offline-skill call, verified once."""
 
     name = "rules"
+    origin = "rules"  # deterministic and reproducible: an unavailable judge may be skipped
     in_process = True  # no I/O: the service may run it inside one database transaction
 
     def run(self, run_input: RunInput, *, verify: Verifier, record_step: StepSink) -> EngineResult:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 
@@ -12,7 +12,9 @@ from salesops.models import Escalation, Run
 class SopVersionOutput(serializers.Serializer):
     number = serializers.IntegerField()
     published = serializers.BooleanField()
-    source = serializers.CharField()
+    # DRF's metaclass moves declared fields off the class, so this never shadows Field.source
+    # at runtime; the stubs see it as an attribute override.
+    source = serializers.CharField()  # type: ignore[assignment]
     content_hash = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -73,7 +75,10 @@ class RunDetailOutput(RunOutput):
     steps = serializers.SerializerMethodField()
 
     def get_steps(self, run: Run) -> list[dict[str, Any]]:
-        return RunStepOutput(run.steps.order_by("seq"), many=True).data
+        # many=True builds a ListSerializer (its data is a list); the stubs type the call as
+        # returning RunStepOutput, whose data is a dict.
+        steps = RunStepOutput(run.steps.order_by("seq"), many=True).data
+        return cast(list[dict[str, Any]], steps)
 
 
 class EscalationOutput(serializers.Serializer):
@@ -86,6 +91,7 @@ class EscalationOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=Escalation.Status.choices)
     output = serializers.JSONField(source="run.output")
     edited_output = serializers.JSONField()
+    overrides = serializers.JSONField()
     decided_by = serializers.CharField(source="decided_by.get_username", default=None)
     decided_at = serializers.DateTimeField()
     decision_note = serializers.CharField()

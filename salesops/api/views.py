@@ -175,13 +175,17 @@ class EscalationDecisionApi(APIView):
         try:
             escalation = call(escalation, data.validated_data)
         except EscalationError as exc:
-            return error(400, "decision refused", str(exc))
+            return error(400, "decision refused", exc.problems)
         return Response(EscalationOutput(escalation).data)
 
 
 class EscalationApproveApi(EscalationDecisionApi):
     class InputSerializer(serializers.Serializer):
         edited_output = serializers.JSONField(required=False, allow_null=True)
+        # check id -> why the reviewer approves over it; the run records "overridden by ...".
+        overrides = serializers.DictField(
+            child=serializers.CharField(max_length=2000), required=False, default=dict
+        )
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
     def post(self, request: Request, escalation_id: int) -> Response:
@@ -193,6 +197,7 @@ class EscalationApproveApi(EscalationDecisionApi):
                 escalation=e,
                 user=request.user,
                 edited_output=v.get("edited_output"),
+                overrides=v["overrides"],
                 note=v["note"],
             ),
         )

@@ -112,6 +112,8 @@ class Escalation(models.Model):
     checks = models.JSONField(default=list)  # the failing / escalating check outcomes
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     edited_output = models.JSONField(null=True, blank=True)
+    # Failed checks the reviewer approved over, by check id, with the reason they gave.
+    overrides = models.JSONField(default=dict, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -18,6 +18,9 @@ class Sop(models.Model):
         "SopVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     enabled = models.BooleanField(default=True)
+    # Hash of the library file's text as `load_sops` last read it ("" if never or before tracking):
+    # a file makes a new version only when it differs, so admin edits are never replaced silently.
+    library_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,6 +64,8 @@ class Fragment(models.Model):
     name = models.SlugField(max_length=63, unique=True)
     text = models.TextField()
     content_hash = models.CharField(max_length=64)
+    # Hash of the library file's text as `load_sops` last read it; see Sop.library_hash.
+    library_hash = models.CharField(max_length=64, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -3,9 +3,10 @@
 A batched run is single-turn (salesops/agents/batch_requests.py). The runs are claimed
 (queued -> running) before the batch is sent, so no worker runs them too; a refused batch puts
 them back in the queue for the interactive path. When the batch ends, each result is recorded as
-a model_call step at the batch price and handed to the run pipeline (services/runs.run_complete)
-in a task of its own (services/agent_batch_items.py); errored, expired and canceled requests go
-back to the interactive path.
+a model_call step at the batch price and handed to the run pipeline (services/runs
+run_proposal_accept, then run_conclude) in a task of its own (services/agent_batch_items.py);
+errored, expired and canceled requests go back to the interactive path. The SDK stays inside the
+engine: this module uses its Message Batches capability (salesops/agents/anthropic_batches.py).
 See docs/anthropic-batches.md.
 """
 
@@ -14,37 +15,31 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-import anthropic
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from connectors.base import CRMError, RecordNotFound, RecordRef
 from salesops.agents import batch_requests, pricing
-from salesops.agents.anthropic_engine import AnthropicEngine
+from salesops.agents.anthropic_batches import BatchError, MessageBatches
 from salesops.agents.base import EngineResult, StepRecord
 from salesops.env import env_bool, env_int
 from salesops.models import AgentBatch, AgentBatchItem, Run
-from salesops.services.plugins import connector_get, engine_get
-from salesops.services.records import record_document_fetch
-from salesops.services.runs import run_complete, run_enqueue
+from salesops.services.plugins import engine_get
+from salesops.services.run_prepare import run_prepare
+from salesops.services.runs import run_enqueue, run_proposal_accept
 from salesops.services.sops import knowledge_skills_get, sop_spec_get
 from salesops.services.steps import StepRecorder
-from salesops.specs.model import ExpressionError
 
 logger = logging.getLogger(__name__)
 
 ENGINE = "anthropic"
 # Requests per batch: the API takes up to 100,000 or 256 MB; records run to tens of kilobytes.
 MAX_REQUESTS = 5_000
-
-
-class BatchRefused(Exception):
-    """The batch cannot be sent (no credentials, API error); the message is the reason."""
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -63,26 +58,18 @@ def batch_min_runs() -> int:
     )
 
 
-def _engine() -> AnthropicEngine:
+def batches_api() -> MessageBatches:
+    """The anthropic engine's Message Batches capability (same key, base URL and retries)."""
     engine = engine_get(ENGINE)
-    if not isinstance(engine, AnthropicEngine):
-        raise BatchRefused(f"engine {ENGINE!r} is {type(engine).__name__}, not AnthropicEngine")
-    return engine
+    capability = getattr(engine, "batches", None)
+    if capability is None:
+        raise BatchError(f"engine {ENGINE!r} ({type(engine).__name__}) cannot send batches")
+    batches: MessageBatches = capability()
+    return batches
 
 
-def batch_client() -> anthropic.Anthropic:
-    """The anthropic engine's SDK client: same key, base URL, timeout and retries."""
-    client = _engine().client()
-    if not any(getattr(client, a, None) for a in ("api_key", "auth_token", "credentials")):
-        raise BatchRefused("no Anthropic credentials: set ANTHROPIC_API_KEY")
-    return client
-
-
-def batch_error_describe(exc: Exception) -> str:
-    """A reviewer-readable reason for a failed batch or judge call."""
-    if isinstance(exc, anthropic.APIError):
-        return _engine().describe_error(exc)
-    return f"{type(exc).__name__}: {exc}"
+def _engine_model() -> str:
+    return str(getattr(engine_get(ENGINE), "model", pricing.DEFAULT_MODEL))
 
 
 # -- routing ---------------------------------------------------------------------------------
@@ -95,7 +82,7 @@ def runs_dispatch(*, runs: list[Run]) -> list[AgentBatch]:
     """Send freshly created (not enqueued) runs as batches, or enqueue them when too few."""
     if len(runs) < batch_min_runs():
         for run in runs:
-            transaction.on_commit(lambda run=run: run_enqueue(run=run))
+            transaction.on_commit(partial(run_enqueue, run=run))
         return []
     ids = [run.pk for run in runs]
     return [
@@ -112,11 +99,11 @@ def batch_submit(*, run_ids: list[int], now: datetime | None = None) -> AgentBat
     """
     now = now or timezone.now()
     try:
-        model = _engine().model
-    except BatchRefused as exc:
+        batches_api().ready()
+    except BatchError as exc:
         model, refused = pricing.DEFAULT_MODEL, str(exc)
     else:
-        refused = ""
+        model, refused = _engine_model(), ""
     with transaction.atomic():
         # A run is sent at most once: one that was batched before goes interactive instead.
         sent = set(
@@ -149,13 +136,12 @@ def batch_submit(*, run_ids: list[int], now: datetime | None = None) -> AgentBat
         batch.save(update_fields=["state", "ended_at", "error"])
         return batch
     try:
-        # https://docs.anthropic.com/en/api/creating-message-batches
-        remote = batch_client().messages.batches.create(requests=requests)
-    except (BatchRefused, anthropic.AnthropicError) as exc:
-        return _refused(batch, batch_error_describe(exc))
+        remote = batches_api().submit(requests)
+    except BatchError as exc:
+        return _refused(batch, str(exc))
     batch.external_id = remote.id
-    batch.state = remote.processing_status
-    batch.request_counts = remote.request_counts.model_dump()
+    batch.state = remote.status
+    batch.request_counts = remote.counts
     batch.save(update_fields=["external_id", "state", "request_counts"])
     for item in batch.items.select_related("run"):
         StepRecorder(item.run).info(
@@ -165,44 +151,21 @@ def batch_submit(*, run_ids: list[int], now: datetime | None = None) -> AgentBat
 
 
 def _prepare(item: AgentBatchItem, now: datetime, model: str) -> dict[str, Any] | None:
-    """Fetch the record and build the run's request; None when the run ended instead."""
+    """Stage 1 of the pipeline (prepare), then the run's request; None when the run ended."""
     run = item.run
     spec = sop_spec_get(run.sop_version)
     recorder = StepRecorder(run)
-    ref = RecordRef(run.object_type, run.record_id)
-    try:
-        document = record_document_fetch(
-            connector=connector_get(run.connector), ref=ref, spec=spec, now=now
-        )
-    except RecordNotFound as exc:
-        return _drop(item, Run.State.FAILED, f"record vanished: {exc}")
-    except CRMError as exc:
-        return _drop(item, Run.State.FAILED, f"CRM read failed: {exc}")
-    recorder.info("fetch", f"read {ref} with {', '.join(spec.context) or 'no context'}")
-    if spec.applies_when is not None:
-        activation = {"record": document, "now": now.isoformat(), "today": now.date().isoformat()}
-        try:
-            applies = spec.applies_when.evaluate(activation) is True
-        except ExpressionError as exc:
-            return _drop(item, Run.State.FAILED, f"applies_when failed: {exc}")
-        if not applies:
-            recorder.info("applies_when", "the record is out of this SOP's scope", status="skipped")
-            reason = f"applies_when is false: {spec.applies_when.source}"
-            return _drop(item, Run.State.SKIPPED, reason)
-    run.input, run.engine, run.model = document, ENGINE, spec.model.model or model
+    prepared = run_prepare(run=run, spec=spec, recorder=recorder, now=now)
+    if isinstance(prepared, Run):
+        item.delete()  # ended before sending (vanished, unreadable, out of scope)
+        return None
+    context = ", ".join(spec.context) or "no context"
+    recorder.info("fetch", f"read {run.object_type}:{run.record_id} with {context}")
+    run.input, run.engine, run.model = prepared, ENGINE, spec.model.model or model
     run.save(update_fields=["input", "engine", "model"])
     return batch_requests.batch_params(
-        spec, document, now, model=run.model, knowledge=knowledge_skills_get()
+        spec, prepared, now, model=run.model, knowledge=knowledge_skills_get()
     )
-
-
-def _drop(item: AgentBatchItem, state: str, reason: str) -> None:
-    """End a run before it is sent, and take it out of the batch."""
-    Run.objects.filter(pk=item.run_id).update(
-        state=state, reason=reason, finished_at=timezone.now()
-    )
-    item.delete()
-    return None
 
 
 def _refused(batch: AgentBatch, reason: str) -> AgentBatch:
@@ -255,21 +218,21 @@ def batch_poll(*, batch_id: int, now: datetime | None = None) -> AgentBatch:
     batch = AgentBatch.objects.get(pk=batch_id)
     if batch.state not in AgentBatch.OPEN:
         return batch
+    external_id = batch.external_id
+    assert external_id is not None  # batch_submit sets it together with the first open state
     try:
-        client = batch_client()
-        # https://docs.anthropic.com/en/api/retrieving-message-batches
-        remote = client.messages.batches.retrieve(batch.external_id)
-        batch.polled_at, batch.request_counts = now, remote.request_counts.model_dump()
-        if remote.processing_status != "ended":
-            batch.state, batch.error = remote.processing_status, ""
+        api = batches_api()
+        remote = api.retrieve(external_id)
+        batch.polled_at, batch.request_counts = now, remote.counts
+        if remote.status != "ended":
+            batch.state, batch.error = remote.status, ""
             batch.save(update_fields=["state", "error", "polled_at", "request_counts"])
             return batch
-        # https://docs.anthropic.com/en/api/retrieving-message-batch-results (JSONL, any order)
-        for line in client.messages.batches.results(batch.external_id):
-            _record(batch, batch_requests.outcome(line.model_dump(mode="json")), now)
-    except (BatchRefused, anthropic.AnthropicError) as exc:
+        for line in api.results(external_id):
+            _record(batch, batch_requests.outcome(line), now)
+    except BatchError as exc:
         # Transient or not, the next poll tries again; results already recorded stay recorded.
-        batch.error, batch.polled_at = batch_error_describe(exc), now
+        batch.error, batch.polled_at = str(exc), now
         batch.save(update_fields=["error", "polled_at"])
         return batch
     for item in batch.items.filter(status=AgentBatchItem.Status.PENDING):
@@ -329,7 +292,7 @@ def _record(batch: AgentBatch, out: batch_requests.ItemOutcome, now: datetime) -
             _requeue(run, f"{out.reason}; running interactively")
         elif out.action == "fail":
             result = EngineResult(engine=ENGINE, output=None, error=out.reason, model=model)
-            run_complete(
+            run_proposal_accept(
                 run=run,
                 spec=sop_spec_get(run.sop_version),
                 result=result,
@@ -361,4 +324,4 @@ def _recover(now: datetime) -> None:
     ).exclude(completed_at__gt=stale)
     for item_id in list(stuck.values_list("pk", flat=True)):
         AgentBatchItem.objects.filter(pk=item_id).update(completed_at=None)
-        transaction.on_commit(lambda item_id=item_id: batch_item_enqueue(item_id=item_id))
+        transaction.on_commit(partial(batch_item_enqueue, item_id=item_id))

@@ -1,4 +1,5 @@
-"""The review queue: approve (optionally with an edited result), reject, and write approved runs."""
+"""The review queue: open an escalation, approve (as is, edited, or over named checks), reject,
+and write an approved result through the same verify and write stages as every run."""
 
 from __future__ import annotations
 
@@ -8,19 +9,107 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from salesops.agents.base import StepRecord
 from salesops.models import Escalation, Run
 from salesops.services.sops import sop_spec_get
 from salesops.services.steps import StepRecorder
-from salesops.services.writeback import run_write_back
 from salesops.verify import verify_result
-from salesops.verify.report import VerificationReport
+from salesops.verify.decisions import DecisionError, ReviewDecision, decision_apply
+from salesops.verify.report import CheckOutcome, VerificationReport
+from salesops.verify.verifier import Origin
 
 
 class EscalationError(ValueError):
-    """The decision cannot be made (already decided, invalid edited result, missing reason)."""
+    """The decision cannot be made (already decided, failing checks not overridden, ...)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = problems or [message]
+        super().__init__(message)
 
 
-def _decide(escalation: Escalation, status: str, user: Any, note: str) -> bool:
+def escalation_open(*, run: Run, blocking: list[CheckOutcome], reason: str) -> Escalation:
+    """Put a run in the review queue with the checks that stopped its write (once per run)."""
+    escalation, _ = Escalation.objects.get_or_create(
+        run=run,
+        defaults={
+            "reason": reason,
+            "checks": [
+                {"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
+                for o in blocking
+            ],
+        },
+    )
+    return escalation
+
+
+def reviewer_name(user: Any) -> str:
+    """How the audit trail names a reviewer: full name and username, or "a reviewer"."""
+    if not getattr(user, "pk", None):
+        return "a reviewer"
+    full = (user.get_full_name() or "").strip() if hasattr(user, "get_full_name") else ""
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+def _output(escalation: Escalation, edited_output: Any) -> Any:
+    if edited_output is not None:
+        return edited_output
+    if escalation.edited_output is not None:
+        return escalation.edited_output
+    return escalation.run.output
+
+
+def escalation_review(
+    *,
+    escalation: Escalation,
+    output: Any = None,
+    overrides: dict[str, str] | None = None,
+    user: Any = None,
+) -> VerificationReport:
+    """Verify the result a reviewer would approve (edited or as is), with their overrides applied
+    when given; the reviewer sees every check before deciding. Writes nothing."""
+    run = escalation.run
+    spec = sop_spec_get(run.sop_version)
+    edited = output is not None
+    origin: Origin = "human" if edited else ("rules" if run.engine == "rules" else "model")
+    report = verify_result(
+        spec,
+        _output(escalation, output),
+        run.input or {},
+        now=escalation.created_at,  # the clock the run was verified by
+        origin=origin,
+        judge=None if edited else _stored_judge(run),
+    )
+    if overrides is not None:
+        report = decision_apply(
+            report, ReviewDecision(reviewer=reviewer_name(user), overrides=overrides)
+        )
+    return report
+
+
+def escalation_overridable_checks(*, escalation: Escalation) -> list[tuple[str, str]]:
+    """(check id, label) of every check a reviewer may override for this run's SOP: the ones
+    that stopped the run first, then the SOP's other named checks (an edit may fail them)."""
+    spec = sop_spec_get(escalation.run.sop_version)
+    choices: dict[str, str] = {}
+    for check in escalation.checks:
+        if check.get("status") in ("failed", "error") and check.get("kind") != "schema":
+            choices[check["id"]] = f"{check['id']} (failed: {check.get('message', '')[:120]})"
+    for path in spec.evidence:
+        choices.setdefault(f"grounding:{path}", f"grounding:{path}")
+    choices.setdefault("claims", "claims: facts stated in free text")
+    choices.setdefault("injection-guard", "injection-guard: instructions found in CRM text")
+    for check in spec.acceptance:
+        choices.setdefault(check.id, f"{check.id}: {check.message}"[:160])
+    return list(choices.items())
+
+
+def _stored_judge(run: Run) -> Any:
+    from salesops.services.run_verify import recorded_judge  # run_verify imports plugins
+
+    return recorded_judge(run) if run.model else None
+
+
+def _decide(escalation: Escalation, status: str, user: Any, note: str, **fields: Any) -> bool:
     # Conditional UPDATE: two reviewers clicking at once cannot both decide.
     return bool(
         Escalation.objects.filter(pk=escalation.pk, status=Escalation.Status.OPEN).update(
@@ -28,37 +117,40 @@ def _decide(escalation: Escalation, status: str, user: Any, note: str) -> bool:
             decided_by=user if getattr(user, "pk", None) else None,
             decided_at=timezone.now(),
             decision_note=note,
+            **fields,
         )
     )
 
 
-def escalation_edit_check(*, escalation: Escalation, output: Any) -> VerificationReport:
-    """Verify an edited result; the reviewer sees every check before approving."""
-    run = escalation.run
-    spec = sop_spec_get(run.sop_version)
-    return verify_result(spec, output, run.input or {}, now=timezone.now())
-
-
 def escalation_approve(
-    *, escalation: Escalation, user: Any, edited_output: Any = None, note: str = ""
+    *,
+    escalation: Escalation,
+    user: Any,
+    edited_output: Any = None,
+    overrides: dict[str, str] | None = None,
+    note: str = "",
 ) -> Escalation:
     """Approve a run for write-back, as is or with an edited result; the write goes via the queue.
 
-    An edited result must pass the SOP's schema and grounding checks (a human may overrule an
-    acceptance check or an escalation condition, not the output's shape or its facts).
+    The result is verified in full first. A failed check blocks the approval unless the
+    reviewer overrides it by id with a reason; met escalation conditions are accepted by the
+    approval and recorded as accepted by this reviewer. The schema cannot be overridden.
     """
-    if escalation.run.output is None and edited_output is None:
+    if _output(escalation, edited_output) is None:
         raise EscalationError("this run produced no result; edit one in before approving")
+    overrides = {k: str(v).strip() for k, v in (overrides or {}).items()}
+    try:
+        escalation_review(
+            escalation=escalation, output=edited_output, overrides=overrides, user=user
+        )
+    except DecisionError as exc:
+        raise EscalationError(str(exc), exc.problems) from exc
+    fields: dict[str, Any] = {"overrides": overrides}
     if edited_output is not None:
-        report = escalation_edit_check(escalation=escalation, output=edited_output)
-        hard = [o for o in report.failures if o.kind in ("schema", "grounding")]
-        if hard:
-            raise EscalationError("; ".join(f"{o.id}: {o.message}" for o in hard))
+        fields["edited_output"] = edited_output
     with transaction.atomic():
-        if not _decide(escalation, Escalation.Status.APPROVED, user, note):
+        if not _decide(escalation, Escalation.Status.APPROVED, user, note, **fields):
             raise EscalationError(f"escalation {escalation.pk} was already decided")
-        if edited_output is not None:
-            Escalation.objects.filter(pk=escalation.pk).update(edited_output=edited_output)
         transaction.on_commit(
             lambda: async_task(
                 "salesops.tasks.escalation_write",
@@ -81,8 +173,17 @@ def escalation_reject(*, escalation: Escalation, user: Any, reason: str) -> Esca
 
 
 def escalation_write(*, escalation_id: int) -> Run:
-    """Perform the write-back of an approved escalation (idempotent: keys per run and write)."""
-    escalation = Escalation.objects.select_related("run__sop_version__sop").get(pk=escalation_id)
+    """Verify the approved result again (with the reviewer's decision) and write it.
+
+    Idempotent: the run is claimed with a conditional UPDATE and writes carry keys, so a
+    redelivery or a resume after a crash writes nothing twice.
+    """
+    from salesops.services.run_conclude import write_error  # run_conclude imports us
+    from salesops.services.run_state import run_finish
+
+    escalation = Escalation.objects.select_related("run__sop_version__sop", "decided_by").get(
+        pk=escalation_id
+    )
     run = escalation.run
     if escalation.status != Escalation.Status.APPROVED:
         return run
@@ -91,33 +192,57 @@ def escalation_write(*, escalation_id: int) -> Run:
     ):
         return run  # already written (or being written) by an earlier delivery
     run.refresh_from_db()
-    output = escalation.edited_output if escalation.edited_output is not None else run.output
+    output = _output(escalation, None)
     recorder = StepRecorder(run)
-    recorder.info(
-        "approved",
-        f"approved by {escalation.decided_by or 'a reviewer'}"
-        + (" with an edited result" if escalation.edited_output is not None else ""),
+    reviewer = reviewer_name(escalation.decided_by)
+    edited = escalation.edited_output is not None
+    # The run's output becomes what is written; the engine's proposal stays in this step.
+    recorder(
+        StepRecord(
+            kind="info",
+            name="approved",
+            message=f"approved by {reviewer}{' with an edited result' if edited else ''}",
+            input={"proposed": run.output} if edited else None,
+        )
     )
+    run.output = output
     spec = sop_spec_get(run.sop_version)
-    from connectors.base import CRMError  # local: keeps the module's import list short
+    from salesops.services.run_verify import run_verify
 
+    decision = ReviewDecision(reviewer=reviewer, overrides=escalation.overrides or {})
     try:
-        run_write_back(
+        report = run_verify(
             run=run,
             spec=spec,
             output=output,
-            record=run.input or {},
-            now=timezone.now(),
+            now=escalation.created_at,  # the clock the run was verified by
             recorder=recorder,
+            origin="human" if edited else ("rules" if run.engine == "rules" else "model"),
+            judge=None if edited else _stored_judge(run),
+            decision=decision,
         )
-    except CRMError as exc:
+    except DecisionError as exc:
+        return _reopen(escalation, run, f"approved, but the checks changed: {exc}")
+    error = write_error(
+        run=run, spec=spec, recorder=recorder, now=timezone.now(), output=output, report=report
+    )
+    if error:
         # Back to the queue, open again: the reviewer sees why and can approve once the CRM is back.
-        run.state, run.reason = Run.State.ESCALATED, f"approved, but write-back failed: {exc}"
-        run.save(update_fields=["state", "reason"])
-        Escalation.objects.filter(pk=escalation.pk).update(
-            status=Escalation.Status.OPEN, decision_note=f"write-back failed: {exc}"
-        )
-        return run
-    run.state, run.output, run.finished_at = Run.State.WRITTEN, output, timezone.now()
-    run.save(update_fields=["state", "output", "finished_at"])
+        return _reopen(escalation, run, f"approved, but {error}")
+    return run_finish(run, Run.State.WRITTEN, reason=_written_reason(report))
+
+
+def _written_reason(report: VerificationReport) -> str:
+    decided = [o for o in report.outcomes if o.status in ("overridden", "accepted")]
+    if not decided:
+        return "written after review"
+    return "written after review: " + "; ".join(f"{o.id} {o.message}" for o in decided)
+
+
+def _reopen(escalation: Escalation, run: Run, reason: str) -> Run:
+    run.state, run.reason = Run.State.ESCALATED, reason
+    run.save(update_fields=["state", "reason"])
+    Escalation.objects.filter(pk=escalation.pk).update(
+        status=Escalation.Status.OPEN, decision_note=reason
+    )
     return run

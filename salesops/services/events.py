@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -59,6 +60,7 @@ def event_route(*, webhook_event: WebhookEvent) -> list[Run]:
     event_view = {"name": webhook_event.name, **webhook_event.payload}
     activation = {"event": event_view, **_record_view(webhook_event)}
     for sop in sops:
+        assert sop.published_version is not None  # filtered on published_version__isnull=False
         spec = sop_spec_get(sop.published_version)
         if not any(_matches(trigger, activation, sop.name) for trigger in spec.triggers):
             continue
@@ -87,7 +89,7 @@ def _record_view(webhook_event: WebhookEvent) -> dict:
         object_type=webhook_event.object_type,
         record_id=webhook_event.record_id,
     ).first()
-    view = {"now": now.isoformat(), "today": now.date().isoformat()}
+    view: dict[str, Any] = {"now": now.isoformat(), "today": now.date().isoformat()}
     if mirror is not None:
         view["record"] = mirror_document(mirror, now=now)
     return view

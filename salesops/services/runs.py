@@ -1,32 +1,39 @@
-"""The run lifecycle: create (idempotently), claim, execute, verify, then write or escalate."""
+"""Runs: create (idempotently), enqueue, claim, execute through the pipeline, retry.
+
+The pipeline's stages live in their own modules, and every entry point (an engine, a Message
+Batches result, a reviewer's approval, a retry, a resume after a crash) goes through them:
+run_prepare -> propose (here) -> run_verify -> run_conclude.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from connectors.base import CRMError, RecordNotFound, RecordRef
+from connectors.base import RecordRef
 from salesops.agents.base import EngineResult, RunInput
 from salesops.models import Escalation, Run, Sop, SopVersion
-from salesops.services.plugins import connector_get, engine_get
-from salesops.services.records import record_document_fetch
+from salesops.services.escalations import escalation_write
+from salesops.services.plugins import engine_get
+from salesops.services.run_conclude import run_conclude, run_write
+from salesops.services.run_prepare import run_prepare
+from salesops.services.run_state import TOTALS, run_finish, run_totals
+from salesops.services.run_verify import judge_get, recorded_judge, run_origin, run_verify
 from salesops.services.sops import knowledge_skills_get, sop_spec_get
 from salesops.services.steps import StepRecorder
-from salesops.services.writeback import run_write_back
-from salesops.specs.model import Check, ExpressionError, SopSpec
+from salesops.specs.model import SopSpec
 from salesops.verify import verify_result
-from salesops.verify.report import CheckOutcome, VerificationReport
-from salesops.verify.verifier import Judge
+from salesops.verify.report import VerificationReport
+from salesops.verify.verifier import Judge, Origin
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +128,12 @@ def runs_create(
         by_key = {r.idempotency_key: r for r in Run.objects.filter(idempotency_key__in=keys)}
         created = [by_key[run.idempotency_key] for run in fresh]
         if created and enqueue:
-            transaction.on_commit(lambda: [run_enqueue(run=run) for run in created])
+
+            def enqueue_created() -> None:
+                for run in created:
+                    run_enqueue(run=run)
+
+            transaction.on_commit(enqueue_created)
     return [by_key[key] for key in keys], len(created)
 
 
@@ -155,31 +167,21 @@ def _claim(run_id: int, now: datetime) -> str | None:
     return None
 
 
-def _finish(run: Run, state: str, *, reason: str = "", **fields: Any) -> Run:
-    run.state = state
-    run.reason = reason
-    run.finished_at = timezone.now()
-    for name, value in fields.items():
-        setattr(run, name, value)
-    run.save()
-    return run
-
-
 def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
-    """Execute one queued run end to end. Safe to call twice: the second call does nothing."""
+    """Execute one queued run end to end: prepare, propose, verify, conclude.
+
+    Safe to call twice: the second call does nothing.
+    """
     now = now or timezone.now()
     claim = _claim(run_id, now)
     run = Run.objects.select_related("sop", "sop_version__sop").get(pk=run_id)
     if claim is None:
         return run
     recorder = StepRecorder(run, fresh=claim == "fresh" and run.attempts == 1)
-    if claim == "stale-writing":
-        recorder.info(
-            "resume", f"resumed write-back after a worker stopped (attempt {run.attempts})"
-        )
-        return _write_and_finish(run, recorder, spec=sop_spec_get(run.sop_version), now=now)
     spec = sop_spec_get(run.sop_version)
     try:
+        if claim == "stale-writing":
+            return _resume_write(run, spec, recorder, now)
         if run.output is not None:  # reclaimed or retried after the engine had answered
             return _resume_proposal(run, spec, recorder, now, claim=claim)
         if claim == "stale-running":
@@ -187,43 +189,27 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
         return _execute(run, spec, recorder, now)
     except Exception as exc:  # the run must end in a recorded state, whatever broke
         logger.exception("run %s crashed", run.pk)
-        return _finish(run, Run.State.FAILED, reason=f"internal error: {type(exc).__name__}: {exc}")
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return run_finish(run, Run.State.FAILED, reason=reason)
 
 
 def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> Run:
-    ref = RecordRef(run.object_type, run.record_id)
-    started = time.perf_counter()
-    try:
-        document = record_document_fetch(
-            connector=connector_get(run.connector), ref=ref, spec=spec, now=now
-        )
-    except RecordNotFound as exc:
-        return _finish(run, Run.State.FAILED, reason=f"record vanished: {exc}")
-    except CRMError as exc:
-        return _finish(run, Run.State.FAILED, reason=f"CRM read failed: {exc}")
-    run.input = document  # the audit of what was read: the record document itself
-    if spec.applies_when is not None:
-        activation = {"record": document, "now": now.isoformat(), "today": now.date().isoformat()}
-        try:
-            applies = spec.applies_when.evaluate(activation) is True
-        except ExpressionError as exc:
-            return _finish(run, Run.State.FAILED, reason=f"applies_when failed: {exc}")
-        if not applies:
-            recorder.info("applies_when", "the record is out of this SOP's scope", status="skipped")
-            return _finish(
-                run, Run.State.SKIPPED, reason=f"applies_when is false: {spec.applies_when.source}"
-            )
-
+    prepared = run_prepare(run=run, spec=spec, recorder=recorder, now=now)
+    if isinstance(prepared, Run):
+        return prepared
     engine = engine_get()
     # An engine that does no I/O (rules) proposes and is checked in one transaction: on
     # SQLite that is one write lock instead of four, and a crash leaves nothing half-recorded.
     # Engines that call a model record each step as it happens instead (a crash leaves a trail).
     in_process = getattr(engine, "in_process", False)
     with transaction.atomic() if in_process else contextlib.nullcontext():
-        outcome = _propose(run, spec, recorder, now, engine, document)
+        outcome = _propose(run, spec, recorder, now, engine, prepared)
     if isinstance(outcome, Run):
         return outcome
-    return _conclude(run, spec, recorder, now, outcome, started=started)
+    assert run.output is not None  # run_proposal_accept returns the run when there is none
+    return run_conclude(
+        run=run, spec=spec, recorder=recorder, now=now, report=outcome, output=run.output
+    )
 
 
 def _propose(
@@ -234,12 +220,26 @@ def _propose(
     engine: Any,
     document: dict[str, Any],
 ) -> VerificationReport | Run:
-    """Ask the engine, verify, and store the proposal with its checks; a Run when it failed."""
+    """Stage 2, propose: ask the engine, then verify and store the proposal with its checks."""
     run.engine = engine.name
     run.save(update_fields=["engine", "input"])
+    origin: Origin = getattr(engine, "origin", "model")
+    fallback_judge: list[Judge | None] = []
 
-    def verify(output: dict[str, Any], judge: Any = None):
-        return verify_result(spec, output, document, now=now, judge=judge)
+    def verify(output: dict[str, Any], judge: Judge | None = None) -> VerificationReport:
+        if judge is None:  # engines without a judge of their own use the configured one
+            if not fallback_judge:
+                fallback_judge.append(
+                    judge_get(
+                        spec=spec,
+                        record=document,
+                        now=now,
+                        record_step=recorder,
+                        run_id=str(run.pk),
+                    )
+                )
+            judge = fallback_judge[0]
+        return verify_result(spec, output, document, now=now, judge=judge, origin=origin)
 
     result = engine.run(
         RunInput(
@@ -253,21 +253,46 @@ def _propose(
         verify=verify,
         record_step=recorder,
     )
-    run.model = result.model
-    run.output = result.output
+    return run_proposal_accept(
+        run=run, spec=spec, result=result, recorder=recorder, now=now, verify=verify
+    )
+
+
+def run_proposal_accept(
+    *,
+    run: Run,
+    spec: SopSpec,
+    result: EngineResult,
+    recorder: StepRecorder,
+    now: datetime,
+    verify: Any = None,
+    judge: Judge | None = None,
+) -> VerificationReport | Run:
+    """Store an engine's proposal with its verified checks (interactive or batch result);
+    the run, failed, when there is no proposal. Stored before anything else happens, so a
+    run reclaimed after a worker died resumes from here instead of paying the model again."""
+    run.engine, run.model, run.output = result.engine, result.model, result.output
     if result.output is None:
-        _totals(run)
-        return _finish(
+        run_totals(run)
+        return run_finish(
             run, Run.State.FAILED, reason=result.error or "the engine produced no result"
         )
-    report = result.report or verify(result.output)
-    # The proposal and its verdicts are stored together, before anything else happens: a run
-    # reclaimed after a worker died resumes from here instead of paying the model again.
+    origin: Origin = "rules" if result.engine == "rules" else "model"
+    report = result.report or (verify(result.output) if verify else None)
     with transaction.atomic():
-        recorder.checks(report.outcomes)
-        _totals(run)
+        report = run_verify(
+            run=run,
+            spec=spec,
+            output=result.output,
+            now=now,
+            recorder=recorder,
+            origin=origin,
+            judge=judge,
+            report=report,
+        )
+        run_totals(run)
         run.reason = result.error
-        run.save(update_fields=["output", "model", "reason", *_TOTALS])
+        run.save(update_fields=["output", "engine", "model", "reason", *TOTALS])
     return report
 
 
@@ -282,90 +307,47 @@ def _resume_proposal(
         f"{why} (attempt {run.attempts}): the engine had already proposed a result, so it is "
         "verified again and the model is not called twice",
     )
-    judge = _recorded_judge(run) if run.model else None
-    report = verify_result(spec, run.output, run.input or {}, now=now, judge=judge)
-    recorder.checks(report.outcomes)
-    _totals(run)
-    return _conclude(run, spec, recorder, now, report, started=time.perf_counter())
+    report = run_verify(
+        run=run,
+        spec=spec,
+        output=run.output,
+        now=now,
+        recorder=recorder,
+        origin=run_origin(run),
+        judge=recorded_judge(run) if run.model else None,
+    )
+    run_totals(run)
+    assert run.output is not None  # run_execute resumes only runs with a stored proposal
+    return run_conclude(
+        run=run, spec=spec, recorder=recorder, now=now, report=report, output=run.output
+    )
 
 
-def _recorded_judge(run: Run) -> Judge:
-    """A judge that answers with the verdicts stored for this run (the latest per check)."""
-    verdicts = {
-        step.name: step
-        for step in run.steps.filter(kind="check", input__kind="judge").order_by("seq")
-    }
-
-    def judge(check: Check, result: dict[str, Any], record: dict[str, Any]) -> CheckOutcome:
-        step = verdicts.get(check.id)
-        if step is None or step.status not in ("passed", "failed", "error"):
-            return CheckOutcome(
-                check.id, "judge", "error", "no judge verdict was stored before the worker stopped"
-            )
-        return CheckOutcome(check.id, "judge", step.status, step.message)  # type: ignore[arg-type]
-
-    return judge
-
-
-def _conclude(
-    run: Run,
-    spec: SopSpec,
-    recorder: StepRecorder,
-    now: datetime,
-    report: VerificationReport,
-    *,
-    started: float,
-) -> Run:
-    """Escalate a proposal with blocking checks; otherwise write it (or stop, in shadow)."""
-    blocking = [o for o in report.outcomes if o.blocks_write]
-    if blocking:
-        reason = "; ".join(f"{o.id}: {o.message}" for o in blocking)
-        if run.reason:  # the engine stopped early (budget, turn limit) on a rejected proposal
-            reason = f"{run.reason}; {reason}"
-        if not run.shadow:
-            Escalation.objects.get_or_create(
-                run=run,
-                defaults={
-                    "reason": reason,
-                    "checks": [
-                        {"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
-                        for o in blocking
-                    ],
-                },
-            )
-        return _finish(run, Run.State.ESCALATED, reason=reason)
-    if run.shadow:
-        return _finish(run, Run.State.VERIFIED, reason="shadow run: nothing written")
-    return _write_and_finish(run, recorder, spec=spec, now=now)
-
-
-def _write_and_finish(run: Run, recorder: StepRecorder, *, spec: SopSpec, now: datetime) -> Run:
-    run.state = Run.State.WRITING
-    run.reason = ""
-    run.save(update_fields=["state", "reason", "output", "input", "engine", "model", *_TOTALS])
-    try:
-        run_write_back(
-            run=run, spec=spec, output=run.output, record=run.input, now=now, recorder=recorder
+def _resume_write(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> Run:
+    """A worker stopped mid-write: verify the same result again, then finish the writes (their
+    keys make the ones already done no-ops). An approved escalation resumes its own write."""
+    recorder.info("resume", f"resumed write-back after a worker stopped (attempt {run.attempts})")
+    escalation = Escalation.objects.filter(run=run, status=Escalation.Status.APPROVED).first()
+    if escalation is not None:
+        Run.objects.filter(pk=run.pk).update(state=Run.State.ESCALATED)
+        return escalation_write(escalation_id=escalation.pk)
+    report = run_verify(
+        run=run,
+        spec=spec,
+        output=run.output,
+        now=now,
+        recorder=recorder,
+        origin=run_origin(run),
+        judge=recorded_judge(run) if run.model else None,
+    )
+    assert run.output is not None  # write_error stores the output when the run starts writing
+    if not report.writable:  # cannot happen unless the stored proposal changed; never write
+        return run_conclude(
+            run=run, spec=spec, recorder=recorder, now=now, report=report, output=run.output
         )
-    except (CRMError, ExpressionError) as exc:
-        return _finish(run, Run.State.FAILED, reason=f"write-back failed: {exc}")
-    return _finish(run, Run.State.WRITTEN)
-
-
-_TOTALS = [
-    "input_tokens",
-    "output_tokens",
-    "cache_write_tokens",
-    "cache_read_tokens",
-    "cost_usd",
-]
-
-
-def _totals(run: Run) -> None:
-    """Tokens and cost over every step of the run, earlier attempts included (all were billed)."""
-    sums = run.steps.aggregate(**{name: Sum(name) for name in _TOTALS})
-    for name in _TOTALS:
-        setattr(run, name, sums[name] or 0)
+    return run_write(
+        run=run, spec=spec, recorder=recorder, now=now, output=run.output, report=report
+    )
 
 
 def run_retry(*, run: Run) -> Run:
@@ -378,32 +360,3 @@ def run_retry(*, run: Run) -> Run:
     run.refresh_from_db()
     transaction.on_commit(lambda: run_enqueue(run=run))
     return run
-
-
-def run_complete(
-    *,
-    run: Run,
-    spec: SopSpec,
-    result: EngineResult,
-    recorder: StepRecorder,
-    now: datetime,
-    judge: Judge | None = None,
-) -> Run:
-    """Finish a running run whose engine result arrived out of band (a Message Batch):
-    verify (with `judge` for rubric checks), then escalate or write, as run_execute does."""
-    started = time.perf_counter()
-    run.engine, run.model, run.output = result.engine, result.model, result.output
-    if result.output is None:
-        _totals(run)
-        return _finish(
-            run, Run.State.FAILED, reason=result.error or "the engine produced no result"
-        )
-    report = result.report or verify_result(
-        spec, result.output, run.input or {}, now=now, judge=judge
-    )
-    with transaction.atomic():
-        recorder.checks(report.outcomes)
-        _totals(run)
-        run.reason = result.error
-        run.save(update_fields=["output", "engine", "model", "reason", *_TOTALS])
-    return _conclude(run, spec, recorder, now, report, started=started)

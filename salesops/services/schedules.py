@@ -85,6 +85,7 @@ def schedule_tick(*, now: datetime | None = None) -> int:
         "published_version__sop"
     )
     for sop in sops:
+        assert sop.published_version is not None  # filtered on published_version__isnull=False
         spec = sop_spec_get(sop.published_version)
         for index, trigger in enumerate(spec.triggers):
             if not trigger.schedule:

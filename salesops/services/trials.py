@@ -3,49 +3,81 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from django.utils import timezone
 
-from connectors.base import RecordRef
+from connectors.base import RecordNotFound, RecordRef
+from salesops.agents.base import StepRecord
 from salesops.models import Run, Sop, SopVersion
 from salesops.services.plugins import connector_get
 from salesops.services.records import record_document_fetch
+from salesops.services.run_prepare import applies_when_check
+from salesops.services.run_verify import judge_get
 from salesops.services.runs import run_create, run_execute
 from salesops.services.sops import sop_spec_get
 from salesops.verify import verify_result
 from salesops.verify.report import VerificationReport
+from salesops.verify.verifier import Origin
+
+Verdict = Literal["written", "not written", "escalate", "out of scope"]
 
 
 @dataclass
 class CandidateCheck:
-    """The verifier's verdict on a candidate result, and whether it would be written."""
+    """The verifier's verdict on a candidate result for one record, as a run would reach it."""
 
     report: VerificationReport
     record: dict[str, Any]
+    out_of_scope: str = ""  # why the SOP does not apply to the record ("" when it does)
+    judge_steps: list[StepRecord] = field(default_factory=list)  # judge model calls made
 
     @property
     def would_write(self) -> bool:
-        return self.report.writable
+        return not self.out_of_scope and self.report.writable
+
+    @property
+    def verdict(self) -> Verdict:
+        """written, not written (a check failed), escalate (a human must review), out of scope."""
+        if self.out_of_scope:
+            return "out of scope"
+        if self.report.failures:
+            return "not written"
+        return "escalate" if not self.report.writable else "written"
 
 
 def result_verify(
-    *, sop: Sop, record_id: str, result: Any, version: SopVersion | None = None
+    *,
+    sop: Sop,
+    record_id: str,
+    result: Any,
+    version: SopVersion | None = None,
+    origin: Origin = "model",
 ) -> CandidateCheck:
-    """Run every check of the SOP (published version unless given) on `result` for a record.
-
-    Raises RecordNotFound when the record does not exist.
-    """
+    """Run the SOP's scope and every check (judges too, when a model engine is configured) on
+    `result` for a record, as the run pipeline would. Raises ValueError for an unknown record."""
     version = version or sop.published_version
     if version is None:
         raise ValueError(f"SOP {sop.name!r} has no published version")
     spec = sop_spec_get(version)
     now = timezone.now()
-    record = record_document_fetch(
-        connector=connector_get(), ref=RecordRef(sop.object_type, record_id), spec=spec, now=now
+    try:
+        record = record_document_fetch(
+            connector=connector_get(), ref=RecordRef(sop.object_type, record_id), spec=spec, now=now
+        )
+    except RecordNotFound:
+        raise ValueError(f"no such record: no {sop.object_type} with id {record_id!r}") from None
+    scope = applies_when_check(spec, record, now)
+    steps: list[StepRecord] = []
+    judge = judge_get(spec=spec, record=record, now=now, record_step=steps.append)
+    report = verify_result(spec, result, record, now=now, judge=judge, origin=origin)
+    return CandidateCheck(
+        report=report,
+        record=record,
+        out_of_scope=f"out of scope: {scope}" if scope else "",
+        judge_steps=steps,
     )
-    return CandidateCheck(report=verify_result(spec, result, record, now=now), record=record)
 
 
 def sop_version_try(*, version: SopVersion, record_id: str, user: Any = None) -> Run:

@@ -45,6 +45,7 @@ def _action(run: Run, planned: PlannedWrite, context: dict[str, Any], record: di
     ref = RecordRef(run.object_type, run.record_id)
     key = write_key(run, planned.seq, context["result"])
     if planned.kind == "set_property":
+        assert planned.property is not None  # writes_plan sets it on every set_property
         return PropertyUpdate(
             record=ref, properties={planned.property: planned.value}, idempotency_key=key
         )
@@ -52,6 +53,7 @@ def _action(run: Run, planned: PlannedWrite, context: dict[str, Any], record: di
     if planned.kind == "note":
         return NoteAction(record=ref, body=body, idempotency_key=key)
     subject = string_render(planned.subject or spec_title(context), context)
+    assert planned.due_date is not None  # writes_plan computes it for every task
     return TaskAction(
         record=ref,
         subject=f"[AI] {subject}"[:255],
@@ -68,12 +70,16 @@ def _actions(
 ) -> list[Action]:
     """One property update carrying every property (one CRM call), then notes and tasks."""
     props = [p for p in planned if p.kind == "set_property"]
+    properties: dict[str, Any] = {}
+    for p in props:
+        assert p.property is not None  # writes_plan sets it on every set_property
+        properties[p.property] = p.value
     actions: list[Action] = []
     if props:
         actions.append(
             PropertyUpdate(
                 record=RecordRef(run.object_type, run.record_id),
-                properties={p.property: p.value for p in props},
+                properties=properties,
                 idempotency_key=write_key(run, props[0].seq, context["result"]),
             )
         )

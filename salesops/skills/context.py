@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from connectors.base import Activity, CrmRecord
+from salesops.guard.injection import DOCUMENT_KEY, detect
 from salesops.specs.record_model import OBJECT_FIELDS, RELATIONS
 
 
@@ -141,6 +142,9 @@ def record_document_build(
     if record.object_type == "deal":
         close = parse_date(record.properties.get("close_date"))
         document["days_to_close"] = (close - now_utc.date()).days if close else None
+    # Mark CRM text that tries to instruct the AI where every engine sees it; the verifier's
+    # injection guard runs the same detector on this document.
+    document[DOCUMENT_KEY] = [finding.as_dict() for finding in detect(document)]
     return document
 
 

@@ -22,6 +22,7 @@ from salesops.specs.model import (
     Trigger,
     WriteBackRule,
 )
+from salesops.specs.normalize import sop_text_normalize
 from salesops.specs.parser import parse_fragment, parse_skill, parse_sop
 from salesops.specs.render import render_document, render_sop
 from salesops.specs.scope import ExpressionScope
@@ -55,4 +56,5 @@ __all__ = [
     "parse_sop",
     "render_document",
     "render_sop",
+    "sop_text_normalize",
 ]

@@ -1,9 +1,9 @@
 """Custom CEL functions available to every SOP expression (docs/sop-format.md).
 
-Each function takes and returns plain Python values (str in; int, bool or str out). The type
-checker knows their signatures through `SIGNATURES`; `PLAIN_FUNCTIONS` is what the Rust CEL runtime
-binds (cel_runtime.py) and `FUNCTIONS` wraps the same implementations for celpy, whose results must
-be celpy values.
+Each function takes and returns plain Python values (str or a record map in; int, bool, str or
+a list of str out). The type checker knows their signatures through `SIGNATURES`;
+`PLAIN_FUNCTIONS` is what the Rust CEL runtime binds (cel_runtime.py) and `FUNCTIONS` wraps the
+same implementations for celpy, whose results must be celpy values.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 from celpy import celtypes
 from celpy.evaluation import base_functions
 
+from salesops.specs.policy_text import commercial_promise, opted_out_people, proposes_outreach
+
 _PLACEHOLDER = re.compile(
     r"\{\{.*?\}\}"  # Django/Jinja leftovers: {{ first_name }}
     r"|\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}"  # {first_name}
@@ -24,17 +26,6 @@ _PLACEHOLDER = re.compile(
     r"|\bX{3,}\b"  # XXX
     r"|\bTBD\b|\bTODO\b|\bINSERT\b",
     re.DOTALL,
-)
-
-_PRICING = re.compile(
-    r"[$€£¥]\s?\d"  # $5, € 40
-    r"|\b\d[\d,.]*\s?(?:k|K|m|M)?\s?(?:USD|EUR|GBP|CHF|dollars?|euros?|pounds?)\b"
-    r"|\b\d+(?:[.,]\d+)?\s?%\s?(?:off|discount|reduction|cheaper)\b"
-    r"|\bdiscount(?:s|ed)?\b|\bpric(?:e|es|ing)\b|\brebates?\b|\bcoupons?\b"
-    r"|\bfree of charge\b|\bat no (?:extra |additional )?cost\b|\bfree (?:trial|month|upgrade)s?\b"
-    r"|\bquot(?:e|es|ation)\b|\bcontract terms?\b|\bper (?:seat|user|month|year|licen[cs]e)\b"
-    r"|\blicen[cs]e fees?\b|\bspecial offer\b",
-    re.IGNORECASE,
 )
 
 
@@ -57,8 +48,74 @@ def has_placeholder(text: Any) -> bool:
 
 
 def mentions_pricing(text: Any) -> bool:
-    """True when the text talks about prices, discounts, amounts, quotes or contract terms."""
-    return bool(_PRICING.search(_text(text, "mentions_pricing")))
+    """True when the text states or offers prices, discounts, credits, free periods or terms.
+
+    Naming the topic is fine in a deferral ("the rep will follow up on pricing") or a report.
+    """
+    return commercial_promise(_text(text, "mentions_pricing"))
+
+
+def outreach_to(text: Any, name: Any) -> bool:
+    """True when the text proposes contacting `name` ("email Dana") or is addressed to them."""
+    if name is None:
+        return False
+    return proposes_outreach(_text(text, "outreach_to"), _text(name, "outreach_to"))
+
+
+def opted_out_names(record: Any) -> list[str]:
+    """Names and emails of the opted-out contacts of a record (itself and related contacts)."""
+    return opted_out_people(record)
+
+
+# Deal stages the deal-risk taxonomy calls late (with their Salesforce equivalents), and each
+# stage's norm in days for `stalled_in_stage`; the offline deal_review skill uses the same ones.
+LATE_STAGES = frozenset(
+    {"decisionmakerboughtin", "contractsent", "proposalpricequote", "negotiationreview"}
+)
+STAGE_NORM_DAYS = {
+    "appointmentscheduled": 14,
+    "qualifiedtobuy": 21,
+    "presentationscheduled": 21,
+    "decisionmakerboughtin": 30,
+    "contractsent": 14,
+}
+DEFAULT_NORM_DAYS = 30
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
+
+
+def _stage(value: Any) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(value or "").lower())
+
+
+def late_stage(stage: Any) -> bool:
+    """True for decisionmakerboughtin, contractsent and their equivalents (any spelling)."""
+    return _stage(stage) in LATE_STAGES
+
+
+def stage_norm_days(stage: Any) -> int:
+    """Days a deal normally spends in `stage` before it counts as stalled."""
+    return STAGE_NORM_DAYS.get(_stage(stage), DEFAULT_NORM_DAYS)
+
+
+def severity_at_least(severity: Any, minimum: Any) -> bool:
+    """True when `severity` (low/medium/high) is at least `minimum`."""
+    have = SEVERITY_RANK.get(_text(severity, "severity_at_least"), 0)
+    return have >= SEVERITY_RANK[_text(minimum, "severity_at_least")]
+
+
+def _moment(value: Any, function: str) -> dt.datetime:
+    text = _text(value, function)
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"{function}() expects an ISO date or timestamp, got {text!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def days_between(start: Any, end: Any) -> int:
+    """Whole days from `start` to `end` (ISO dates or timestamps); negative if `end` is earlier."""
+    delta = _moment(end, "days_between") - _moment(start, "days_between")
+    return delta.days
 
 
 def _date(value: Any, function: str) -> dt.date:
@@ -71,19 +128,25 @@ def _date(value: Any, function: str) -> dt.date:
 
 
 def business_days_between(start: Any, end: Any) -> int:
-    """Mon-Fri days after `start` up to and including `end`; negative when `end` is earlier."""
+    """Business days (Mon-Fri) from `start` to `end`: counted after `start` up to and including
+    `end`; when `end` is earlier, minus the business days from `end` up to `start`, and never
+    0: a date in the past is in the past even when only a weekend lies between."""
     first = _date(start, "business_days_between")
     last = _date(end, "business_days_between")
-    sign = 1
     if last < first:
-        first, last, sign = last, first, -1
-    days = 0
-    day = first + dt.timedelta(days=1)
-    while day <= last:
-        if day.weekday() < 5:
-            days += 1
-        day += dt.timedelta(days=1)
-    return sign * days
+        return -max(1, _weekdays(last, first))
+    return _weekdays(first + dt.timedelta(days=1), last + dt.timedelta(days=1))
+
+
+def _weekdays(begin: dt.date, stop: dt.date) -> int:
+    """Mon-Fri days in [begin, stop), in constant time (long spans cost nothing more)."""
+    days = (stop - begin).days
+    weeks, rest = divmod(max(days, 0), 7)
+    count = weeks * 5
+    for offset in range(rest):
+        if (begin.weekday() + offset) % 7 < 5:
+            count += 1
+    return count
 
 
 def lower(text: Any) -> str:
@@ -122,6 +185,12 @@ PLAIN_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "word_count": word_count,
     "has_placeholder": has_placeholder,
     "mentions_pricing": mentions_pricing,
+    "outreach_to": outreach_to,
+    "opted_out_names": opted_out_names,
+    "late_stage": late_stage,
+    "stage_norm_days": stage_norm_days,
+    "severity_at_least": severity_at_least,
+    "days_between": days_between,
     "business_days_between": business_days_between,
     "lower": lower,
 }
@@ -136,6 +205,8 @@ def _celpy(function: Callable[..., Any]) -> Callable[..., Any]:
             return celtypes.BoolType(value)
         if isinstance(value, int):
             return celtypes.IntType(value)
+        if isinstance(value, list):
+            return celtypes.ListType([celtypes.StringType(item) for item in value])
         return celtypes.StringType(value)
 
     wrapper.__name__ = function.__name__
@@ -157,6 +228,12 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {
     "word_count": (("string",), "int"),
     "has_placeholder": (("string",), "bool"),
     "mentions_pricing": (("string",), "bool"),
+    "outreach_to": (("string", "string"), "bool"),
+    "opted_out_names": (("dyn",), "list"),
+    "late_stage": (("string",), "bool"),
+    "stage_norm_days": (("string",), "int"),
+    "severity_at_least": (("string", "string"), "bool"),
+    "days_between": (("string", "string"), "int"),
     "business_days_between": (("string", "string"), "int"),
     "lower": (("string",), "string"),
     "size": (("dyn",), "int"),

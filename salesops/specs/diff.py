@@ -7,15 +7,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from salesops.specs.model import SopSpec
+from salesops.specs.normalize import sop_text_normalize
 
 
 def diff_sop(old_text: str, new_text: str, *, old_label: str, new_label: str) -> str:
-    """Unified diff of two SOP texts ("" when they are equal)."""
-    old_lines = old_text.splitlines(keepends=True)
-    new_lines = new_text.splitlines(keepends=True)
-    # A last line without "\n" would glue onto the next diff line.
-    old_lines = [line if line.endswith("\n") else line + "\n" for line in old_lines]
-    new_lines = [line if line.endswith("\n") else line + "\n" for line in new_lines]
+    """Unified diff of two normalised SOP texts ("" when they are equal).
+
+    Normalising here too keeps versions stored with CRLF before normalisation diffing cleanly.
+    """
+    # Split on "\n" only: splitlines() would also break at form feeds and Unicode separators.
+    old_lines = [line + "\n" for line in sop_text_normalize(old_text).split("\n")[:-1]]
+    new_lines = [line + "\n" for line in sop_text_normalize(new_text).split("\n")[:-1]]
     return "".join(difflib.unified_diff(old_lines, new_lines, fromfile=old_label, tofile=new_label))
 
 

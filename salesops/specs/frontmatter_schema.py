@@ -70,11 +70,33 @@ SOP_SCHEMA: dict[str, Any] = {
                         "check": _EXPR,
                         "judge": _TEXT,
                         "message": _TEXT,
-                        "when_unavailable": {"enum": ["escalate", "skip"]},
+                        "when_unavailable": {"enum": ["auto", "escalate", "skip"]},
                     },
                     ["id", "message"],
                 ),
             },
+            "rubric": _closed(
+                {
+                    "compare": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": _closed(
+                            {
+                                "field": _TEXT,
+                                "tolerance": {"type": "number", "minimum": 0},
+                                "order": {
+                                    "type": "array",
+                                    "items": {"type": "string"},
+                                    "minItems": 2,
+                                    "uniqueItems": True,
+                                },
+                            },
+                            ["field"],
+                        ),
+                    }
+                },
+                ["compare"],
+            ),
             "escalate_when": {
                 "type": "array",
                 "items": _closed(
@@ -125,7 +147,18 @@ SOP_SCHEMA: dict[str, Any] = {
 FRAGMENT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     **_closed(
-        {"name": {"type": "string", "pattern": NAME_PATTERN}, "title": _TEXT}, ["name", "title"]
+        {
+            "name": {"type": "string", "pattern": NAME_PATTERN},
+            "title": _TEXT,
+            # Company-wide checks every includer inherits (expressions only: no judges).
+            "acceptance": {
+                "type": "array",
+                "items": _closed(
+                    {"id": _ID, "check": _EXPR, "message": _TEXT}, ["id", "check", "message"]
+                ),
+            },
+        },
+        ["name", "title"],
     ),
 }
 
@@ -160,6 +193,7 @@ SOP_KEY_ORDER: tuple[str, ...] = (
     "output",
     "evidence",
     "acceptance",
+    "rubric",
     "escalate_when",
     "write_back",
     "model",

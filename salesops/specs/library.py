@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from salesops.specs.model import Fragment, KnowledgeSkill, SopSpec, SpecError, SpecIssue
+from salesops.specs.normalize import sop_text_normalize
 from salesops.specs.parser import parse_fragment, parse_skill, parse_sop
 
 # Markdown files in the library root that are documentation, not SOPs.
@@ -15,12 +16,12 @@ NOT_SOPS = frozenset({"readme.md", "changelog.md"})
 
 
 def content_hash(text: str, fragments: Mapping[str, str]) -> str:
-    """sha256 hex of an SOP's text and the texts of the fragments it includes."""
+    """sha256 hex of an SOP's normalised text and the normalised texts of its fragments."""
     digest = hashlib.sha256()
-    # Line endings are an editor accident, not a content change worth a new version.
-    digest.update(b"sop\x00" + text.replace("\r\n", "\n").encode())
+    # Line endings and trailing spaces are editor accidents, not changes worth a new version.
+    digest.update(b"sop\x00" + sop_text_normalize(text).encode())
     for name in sorted(fragments):
-        body = fragments[name].replace("\r\n", "\n")
+        body = sop_text_normalize(fragments[name])
         digest.update(b"\x00fragment\x00" + name.encode() + b"\x00" + body.encode())
     return digest.hexdigest()
 
@@ -47,8 +48,9 @@ class Library:
 
 
 def _read(path: Path, label: str, issues: list[SpecIssue]) -> str | None:
+    """The file's normalised text, or None with an issue when it cannot be read."""
     try:
-        return path.read_text(encoding="utf-8")
+        return sop_text_normalize(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         issues.append(SpecIssue(label, "file", f"cannot read: {exc}"))
         return None

@@ -67,7 +67,10 @@ class Check:
     message: str
     check: CompiledExpression | None = None
     judge: str | None = None  # rubric text; run only by the anthropic engine
-    when_unavailable: Literal["escalate", "skip"] = "escalate"
+    # With no model to judge: "auto" escalates a model's result and skips the rules engine's.
+    when_unavailable: Literal["auto", "escalate", "skip"] = "auto"
+    # "policy": inherited from an included fragment (id "policy:<id>"), the same for every SOP.
+    kind: Literal["acceptance", "policy"] = "acceptance"
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,21 @@ class Fragment:
     title: str
     body: str
     source: str = ""
+    # Raw `acceptance` items ({id, check, message}); each includer compiles them in its own scope.
+    acceptance: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class RubricCompare:
+    """One result field compared with the SOP's offline rubric; a larger gap escalates.
+
+    Numbers differ by at most `tolerance`; enum values by at most `tolerance` steps of `order`
+    (values outside `order`, or with no `order`, must be equal).
+    """
+
+    field: str
+    tolerance: float = 0
+    order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,3 +173,5 @@ class SopSpec:
     source: str = ""
     # When false for a record, the run is recorded as skipped before any engine call.
     applies_when: CompiledExpression | None = None
+    # Fields compared with the offline rubric for results not made by the rules engine.
+    rubric: tuple[RubricCompare, ...] = ()

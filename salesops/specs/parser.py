@@ -14,12 +14,14 @@ from salesops.specs.document import (
     usable,
 )
 from salesops.specs.frontmatter_schema import FRAGMENT_SCHEMA, SKILL_SCHEMA, SOP_SCHEMA
+from salesops.specs.inherited import fragment_acceptance_issues, policy_checks, rubric_build
 from salesops.specs.model import (
     Check,
     EscalationRule,
     Fragment,
     KnowledgeSkill,
     ModelPolicy,
+    RubricCompare,
     SopSpec,
     SpecError,
     SpecIssue,
@@ -65,15 +67,30 @@ def parse_sop(
     )
     checker.run()
     issues += checker.issues
+    policy: list[Check] = []
+    if checker.full is not None and checker.object is not None:
+        # Company-wide checks from the included fragments, type-checked for this SOP.
+        policy, found = policy_checks(
+            checker.fragments.values(), checker.full, includer=source, object_type=checker.object
+        )
+        issues += found
+    rubric, found = rubric_build(data, bad, output_ok=checker.output_ok, source=source)
+    issues += found
     sections = split_sections(body)
     issues += missing_sections(sections, REQUIRED_SECTIONS, source)
     if issues:
         raise SpecError(issues)
-    return _build(data, body, sections, checker, source)
+    return _build(data, body, sections, checker, source, tuple(policy), rubric)
 
 
 def _build(
-    data: dict[str, Any], body: str, sections: dict[str, str], checker: SopChecker, source: str
+    data: dict[str, Any],
+    body: str,
+    sections: dict[str, str],
+    checker: SopChecker,
+    source: str,
+    policy: tuple[Check, ...] = (),
+    rubric: tuple[RubricCompare, ...] = (),
 ) -> SopSpec:
     expr = checker.compiled
     triggers = tuple(
@@ -85,16 +102,17 @@ def _build(
         )
         for i, t in enumerate(data.get("triggers", []))
     )
-    acceptance = tuple(
+    own = tuple(
         Check(
             id=c["id"],
             message=c["message"],
             check=expr.get(f"acceptance[{i}].check"),
             judge=c.get("judge"),
-            when_unavailable=c.get("when_unavailable", "escalate"),
+            when_unavailable=c.get("when_unavailable", "auto"),
         )
         for i, c in enumerate(data.get("acceptance", []))
     )
+    acceptance = own + policy  # the SOP's own checks first, then the inherited ones
     escalations = tuple(
         EscalationRule(id=e["id"], when=expr[f"escalate_when[{i}].when"], message=e["message"])
         for i, e in enumerate(data.get("escalate_when", []))
@@ -139,20 +157,31 @@ def _build(
         fragments=tuple(checker.fragments[name] for name in includes),
         source=source,
         applies_when=expr.get("applies_when"),
+        rubric=rubric,
     )
 
 
 def parse_fragment(text: str, *, source: str) -> Fragment:
-    """Parse a shared fragment (`fragments/<name>.md`: front matter name + title, Markdown body)."""
+    """Parse a shared fragment (`fragments/<name>.md`: front matter name, title and optional
+    `acceptance` checks every includer inherits; Markdown body)."""
     data, body = split_front_matter(text, source)
     issues, bad = schema_issues(data, FRAGMENT_SCHEMA, source)
     if usable(bad, "name"):
         issues += _stem_issue(data.get("name"), source, "fragment")
+    acceptance = data.get("acceptance", []) if usable(bad, "acceptance") else []
+    usable_items = [(i, c) for i, c in enumerate(acceptance) if usable(bad, "acceptance", i)]
+    issues += fragment_acceptance_issues(usable_items, source)
     if not body.strip():
         issues.append(SpecIssue(source, "body", "the fragment has no text"))
     if issues:
         raise SpecError(issues)
-    return Fragment(name=data["name"], title=data["title"], body=body.strip(), source=source)
+    return Fragment(
+        name=data["name"],
+        title=data["title"],
+        body=body.strip(),
+        source=source,
+        acceptance=tuple(acceptance),
+    )
 
 
 def parse_skill(text: str, *, source: str) -> KnowledgeSkill:

@@ -81,6 +81,9 @@ def record_type(object_type: str) -> CelType:
         single = related_type(related)
         fields[name] = CelType("list", item=single) if many else single
     fields["activities"] = CelType("list", item=CelType("object", fields=_object(ACTIVITY_FIELDS)))
+    # Marked by the injection guard: {path, text, asks: [{kind, value}]} per finding.
+    marked = {"path": STRING, "text": STRING, "asks": CelType("list", item=DYN)}
+    fields["untrusted_instructions"] = CelType("list", item=CelType("object", fields=marked))
     return CelType("object", fields=fields)
 
 
@@ -149,6 +152,12 @@ def schema_type(schema: Any) -> CelType:
     return CelType(kind, enum=values if kind == "string" else None)
 
 
+# `texts`: every free-text string of the result (salesops/verify/texts.py), as {path, text}, so
+# company-wide rules can say `!texts.exists(t, mentions_pricing(t.text))` for any SOP's output.
+TEXTS_TYPE = CelType(
+    "list", item=CelType("object", fields={"path": CelType("string"), "text": CelType("string")})
+)
+
 EVENT_TYPE = CelType(
     "object", fields={"name": CelType("string"), "property": CelType("string"), "value": DYN}
 )
@@ -168,7 +177,7 @@ class ExpressionScope:
         *,
         event: bool = False,
     ) -> ExpressionScope:
-        """Scope for an SOP on `object_type`; `result` only when `output` is given."""
+        """Scope for an SOP on `object_type`; `result` and `texts` only when `output` is given."""
         variables: dict[str, CelType] = {
             "record": record_type(object_type),
             "now": CelType("string"),
@@ -176,6 +185,7 @@ class ExpressionScope:
         }
         if output is not None:
             variables["result"] = schema_type(output)
+            variables["texts"] = TEXTS_TYPE
         if event:
             variables["event"] = EVENT_TYPE
         return cls(variables=variables)

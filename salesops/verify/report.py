@@ -5,8 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-CheckKind = Literal["schema", "acceptance", "grounding", "escalation", "judge"]
-CheckStatus = Literal["passed", "failed", "escalate", "skipped", "error"]
+CheckKind = Literal[
+    "schema",
+    "grounding",  # cited evidence items hold against the record
+    "claims",  # facts stated in free text hold against the record
+    "injection",  # the result neither obeys nor relies on instructions found in CRM text
+    "policy",  # company-wide rules every SOP inherits from the policy fragment
+    "acceptance",
+    "rubric",  # a model's score agrees with the SOP's deterministic rubric
+    "judge",
+    "escalation",
+]
+# "overridden": a failed check a named reviewer approved over, with a reason (never "passed");
+# "accepted": a met escalation condition a named reviewer approved.
+CheckStatus = Literal[
+    "passed", "failed", "escalate", "skipped", "error", "overridden", "accepted"
+]
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from salesops.specs.expressions import PreparedActivation
 from salesops.specs.model import ExpressionError, SopSpec
+from salesops.verify.verifier import activation_build
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,8 @@ def writes_plan(
     spec: SopSpec, result: dict[str, Any], record: dict[str, Any], *, now: datetime
 ) -> list[PlannedWrite]:
     """The writes to make, in SOP order. Raises ExpressionError when an expression fails."""
-    activation = PreparedActivation(
-        record=record, result=result, now=now.isoformat(), today=now.date().isoformat()
-    )
+    # The same variables the checks saw (texts included): one activation builder for both.
+    activation = activation_build(record, result, now, spec.output)
     planned: list[PlannedWrite] = []
     for seq, rule in enumerate(spec.write_back):
         if rule.when is not None and rule.when.evaluate(activation) is not True:

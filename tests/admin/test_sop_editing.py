@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import io
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -135,3 +139,101 @@ def test_editing_a_fragment_upgrades_every_sop_that_includes_it(as_manager: Clie
     for sop in Sop.objects.filter(name__in=before):
         assert sop.published_version.number == before[sop.name] + 1
         assert "Never promise a delivery date." in sop.published_version.fragments["company-policy"]
+
+
+def test_it_keeps_a_version_published_in_admin_when_load_sops_runs_again(
+    as_manager: Client, library
+):
+    sop = Sop.objects.get(name="lead-qualification")
+    text = sop.published_version.text.replace("title: Lead qualification", "title: Lead triage")
+    edit(as_manager, sop, text, publish=True)
+    out = io.StringIO()
+
+    call_command("load_sops", stdout=out)
+
+    sop.refresh_from_db()
+    assert sop.published_version.number == 2 and sop.published_version.source == "admin"
+    (line,) = [x for x in out.getvalue().splitlines() if x.startswith("lead-qualification")]
+    assert "unchanged" not in line
+    assert "v2 published in admin stays active" in line
+
+
+def test_it_stores_text_from_the_browser_with_lf_line_endings(as_manager: Client, library):
+    sop = Sop.objects.get(name="lead-qualification")
+    text = sop.published_version.text.replace("title: Lead qualification", "title: Lead triage")
+    browser = text.replace("\n", "  \r\n") + "\r\n"
+
+    response = edit(as_manager, sop, browser, publish=True)
+
+    assert response.status_code == 302
+    stored = sop.versions.get(number=2).text
+    assert "\r" not in stored
+    assert stored == text
+
+
+def test_it_makes_no_new_version_for_the_same_text_with_crlf(as_manager: Client, library):
+    sop = Sop.objects.get(name="lead-qualification")
+
+    response = edit(as_manager, sop, sop.published_version.text.replace("\n", "\r\n"), publish=True)
+
+    assert response.status_code == 302
+    assert sop.versions.count() == 1
+
+
+def test_it_diffs_a_one_line_edit_from_the_browser_as_one_line(as_manager: Client, library):
+    sop = Sop.objects.get(name="lead-qualification")
+    text = sop.published_version.text.replace("title: Lead qualification", "title: Lead triage")
+    edit(as_manager, sop, text.replace("\n", "\r\n"), publish=False)
+    draft = sop.versions.get(number=2)
+
+    response = as_manager.get(reverse("admin:salesops_sopversion_change", args=[draft.pk]))
+
+    assert changed_lines(response.content.decode()) == [
+        "-title: Lead qualification",
+        "+title: Lead triage",
+    ]
+
+
+def test_it_diffs_a_version_stored_with_crlf_before_normalising_cleanly(
+    as_manager: Client, library
+):
+    sop = Sop.objects.get(name="lead-qualification")
+    published = sop.published_version
+    # A version saved from the browser before text was normalised: CRLF throughout.
+    SopVersion.objects.filter(pk=published.pk).update(text=published.text.replace("\n", "\r\n"))
+    text = published.text.replace("title: Lead qualification", "title: Lead triage")
+    edit(as_manager, sop, text, publish=False)
+    draft = sop.versions.get(number=2)
+
+    response = as_manager.get(reverse("admin:salesops_sopversion_change", args=[draft.pk]))
+
+    assert changed_lines(response.content.decode()) == [
+        "-title: Lead qualification",
+        "+title: Lead triage",
+    ]
+
+
+def test_it_stores_fragment_text_from_the_browser_with_lf_line_endings(as_manager: Client, library):
+    fragment = Fragment.objects.get(name="company-policy")
+    text = fragment.text + "\nNever promise a delivery date.\n"
+
+    response = as_manager.post(
+        reverse("admin:salesops_fragment_change", args=[fragment.pk]),
+        {"text": text.replace("\n", " \r\n")},
+    )
+
+    assert response.status_code == 302
+    fragment.refresh_from_db()
+    assert fragment.text == text
+    for sop in Sop.objects.filter(published_version__fragments__has_key="company-policy"):
+        assert "\r" not in sop.published_version.fragments["company-policy"]
+
+
+def changed_lines(page: str) -> list[str]:
+    """The -/+ lines of the diff block on a version page."""
+    block = html.unescape(page.split('<pre class="sop-diff">', 1)[1].split("</pre>", 1)[0])
+    return [
+        line
+        for line in block.splitlines()
+        if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))
+    ]

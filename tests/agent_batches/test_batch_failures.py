@@ -49,9 +49,9 @@ def test_expired_and_canceled_requests_go_interactive_too(
     batch = batch_submit(run_ids=[r.pk for r in lead_runs])
     claude.requests.clear()
     # Cancel through the API: every request comes back canceled when the batch ends.
-    from salesops.services.agent_batches import batch_client
+    from salesops.services.agent_batches import batches_api
 
-    batch_client().messages.batches.cancel(batch.external_id)
+    batches_api().cancel(batch.external_id)
     with django_capture_on_commit_callbacks() as callbacks:
         batch = batch_poll(batch_id=batch.pk)
     assert batch.state == AgentBatch.State.ENDED

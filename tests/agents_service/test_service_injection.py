@@ -60,7 +60,7 @@ def test_a_model_that_follows_the_injection_is_stopped_by_the_verifier(
     assert "schema" in first_rejection and "stage" in first_rejection
 
 
-def test_a_valid_result_that_repeats_the_injection_writes_only_allowed_properties(
+def test_a_result_that_repeats_the_injection_is_stopped_by_the_guard(
     anthropic_engine, specs, run_sop, deal
 ):
     before = snapshot(deal)
@@ -72,8 +72,23 @@ def test_a_valid_result_that_repeats_the_injection_writes_only_allowed_propertie
 
     run = run_sop("deal-review", "d-013")
 
+    assert run.state == Run.State.ESCALATED
+    assert snapshot(deal) == before and not run.writes.exists()
+    failed = {c["id"] for c in Escalation.objects.get(run=run).checks}
+    assert "injection-guard" in failed
+
+
+def test_a_review_that_reports_the_note_writes_only_allowed_properties(
+    anthropic_engine, specs, run_sop, deal
+):
+    before = snapshot(deal)
+    anthropic_engine.responder = Agent(specs, propose=lambda output, attempt: output)
+
+    run = run_sop("deal-review", "d-013")
+
     assert run.state == Run.State.WRITTEN, run.reason
     assert snapshot(deal) == before
+    assert "a-0044" in run.output["summary"]
     allowed = {r.property for r in sop_spec_get(run.sop_version).write_back if r.property}
     written = {
         name for w in run.writes.filter(kind="set_property") for name in w.payload["properties"]

@@ -47,7 +47,7 @@ def test_a_run_reclaimed_after_the_engine_answered_does_not_call_the_model_again
     anthropic_engine, monkeypatch
 ):
     with monkeypatch.context() as patch:
-        patch.setattr(runs, "_conclude", die)  # dies after the proposal is stored
+        patch.setattr(runs, "run_conclude", die)  # dies after the proposal is stored
         run = crash_run("lead-qualification", "c-001")
     assert run.output is not None and not run.writes.exists()
     requests, billed = len(anthropic_engine.requests), run.input_tokens
@@ -67,7 +67,7 @@ def test_a_run_reclaimed_after_the_engine_answered_does_not_call_the_model_again
 def test_a_reclaimed_run_replays_the_stored_judge_verdict(anthropic_engine, specs, monkeypatch):
     anthropic_engine.responder = Agent(specs, judge=lambda r: verdict(False, "too generic"))
     with monkeypatch.context() as patch:
-        patch.setattr(runs, "_conclude", die)
+        patch.setattr(runs, "run_conclude", die)
         run = crash_run("deal-review", "d-001")
     requests = len(anthropic_engine.requests)
 

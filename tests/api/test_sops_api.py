@@ -80,3 +80,16 @@ def test_it_answers_400_for_a_malformed_body(api_manager: APIClient, library):
     )
     assert response.status_code == 400
     assert set(response.json()) == {"error", "detail"}
+
+
+def test_it_stores_posted_text_with_lf_line_endings(api_manager: APIClient, library):
+    text = Sop.objects.get(name="lead-qualification").published_version.text.replace(
+        "title: Lead qualification", "title: Lead triage"
+    )
+    response = api_manager.post(
+        "/api/sops/lead-qualification/versions/",
+        {"text": text.replace("\n", " \r\n"), "publish": True},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert Sop.objects.get(name="lead-qualification").published_version.text == text

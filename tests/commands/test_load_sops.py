@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from django.core.management import CommandError, call_command
 
 from salesops.models import Sop, SopVersion
 
-LIBRARY = Path(__file__).resolve().parents[2] / "sop_library"
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def library_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "lib"
-    shutil.copytree(LIBRARY, target, ignore=shutil.ignore_patterns("sample_data", "cases"))
-    return target
 
 
 def test_loading_twice_makes_no_new_version(library_copy, capsys):

@@ -26,6 +26,7 @@ from salesops.specs import (
 from salesops.specs import expressions as expressions_module
 from salesops.specs.expressions import CelExpression
 from salesops.specs.scope import DYN
+from salesops.verify.policy import texts_variable
 
 ROOT = Path(__file__).resolve().parents[2]
 ANY = ExpressionScope(variables={"record": DYN, "result": DYN, "now": DYN, "today": DYN})
@@ -143,6 +144,7 @@ def test_both_runtimes_agree_on_every_shipped_expression_and_sample_record(
                     "now": now,
                     "today": today,
                     "event": EVENTS[(index + offset) % len(EVENTS)],
+                    "texts": texts_variable(spec.output, result),
                 }
                 prepared, reference = PreparedActivation(variables), PreparedActivation(variables)
                 # A plain dict goes through the same path, only slower: check it on one variant.

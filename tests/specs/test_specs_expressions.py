@@ -157,6 +157,13 @@ def test_result_and_event_exist_only_when_the_scope_has_them() -> None:
         ("business_days_between('2024-05-06', '2024-05-06')", 0),
         ("business_days_between('2024-05-04', '2024-05-05')", 0),  # Sat -> Sun
         ("business_days_between('2024-05-07', '2024-05-03')", -2),
+        # A date in the past is never "0 business days away", even across a weekend.
+        ("business_days_between('2024-05-05', '2024-05-03')", -1),  # Sun -> Fri before
+        ("business_days_between('2024-05-04', '2024-05-03')", -1),  # Sat -> Fri before
+        ("business_days_between('2024-05-05', '2024-05-04')", -1),  # Sun -> Sat before
+        ("business_days_between('2024-05-06', '2024-05-03')", -1),  # Mon -> Fri before
+        ("business_days_between('2024-05-03', '2024-05-31')", 20),
+        ("business_days_between('2024-05-31', '2024-05-03')", -20),
         ("business_days_between('2024-05-03T17:00:00Z', '2024-05-10')", 5),
         ("lower('Hello ÄB')", "hello äb"),
         ("result.next_steps.map(s, lower(s))", ["call", "mail"]),

@@ -36,7 +36,7 @@ def test_it_parses_a_valid_sop_into_a_spec() -> None:
     assert spec.acceptance[1].check is None
     assert spec.acceptance[1].judge.startswith("Is the summary polite")
     assert spec.acceptance[1].when_unavailable == "skip"
-    assert spec.acceptance[0].when_unavailable == "escalate"
+    assert spec.acceptance[0].when_unavailable == "auto"
     assert spec.escalate_when[0].id == "enterprise"
     assert [w.kind for w in spec.write_back] == ["set_property", "note", "task"]
     assert spec.write_back[0].property == "lead_status"

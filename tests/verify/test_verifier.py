@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from verify_helpers import check, escalation, make_spec
 
 from salesops.specs.model import Check
@@ -20,7 +21,14 @@ def test_it_passes_a_valid_grounded_result(record, good_result):
     spec = make_spec(acceptance=[check("tier-a", lambda a: a["result"]["score"] >= 80)])
     report = verify_result(spec, good_result, record, now=NOW)
     assert report.passed and report.writable
-    assert [o.status for o in report.outcomes] == ["passed", "passed", "passed", "passed"]
+    got = [(o.kind, o.status) for o in report.outcomes]
+    assert got == [
+        ("schema", "passed"),
+        ("grounding", "passed"),  # rationale
+        ("grounding", "passed"),  # risks.*.evidence
+        ("claims", "passed"),
+        ("acceptance", "passed"),
+    ]
 
 
 def test_it_stops_after_schema_errors_naming_the_json_path(record, good_result):
@@ -121,9 +129,29 @@ def test_judge_checks_skip_or_escalate_without_a_judge(record, good_result):
         ]
     )
     outcomes = by_id(verify_result(spec, good_result, record, now=NOW))
-    assert (outcomes["tone"].status, outcomes["tone"].message) == ("skipped", JUDGE_UNAVAILABLE)
+    assert outcomes["tone"].status == "skipped"
+    assert outcomes["tone"].message.startswith(JUDGE_UNAVAILABLE)
     assert outcomes["facts"].status == "escalate"
     assert outcomes["facts"].kind == "judge"
+
+
+@pytest.mark.parametrize(
+    ("origin", "status", "says"),
+    [
+        ("model", "escalate", "a model's result goes to a human"),
+        ("rules", "skipped", "deterministic and reproducible"),
+        ("human", "skipped", "a reviewer wrote this result"),
+    ],
+)
+def test_an_unavailable_judge_escalates_a_models_result_and_skips_the_rules_engines(
+    record, good_result, origin, status, says
+):
+    spec = make_spec(acceptance=[Check(id="tone", message="m", judge="rubric")])
+    report = verify_result(spec, good_result, record, now=NOW, origin=origin)
+    tone = by_id(report)["tone"]
+    assert (tone.status, tone.kind) == (status, "judge")
+    assert JUDGE_UNAVAILABLE in tone.message and says in tone.message
+    assert report.writable is (status == "skipped")
 
 
 def test_judges_run_only_after_deterministic_checks_pass(record, good_result):

@@ -17,10 +17,11 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from connectors.local.sample import sample_data_load
+from salesops.management.commands.load_sops import report_lines
 from salesops.selectors import runs_summary, runs_wait
 from salesops.services.batches import records_select, runs_start, sop_get
 from salesops.services.schedules import schedules_install
-from salesops.services.sops import library_dir, sop_library_load
+from salesops.services.sops import LibraryLoadReport, library_dir, sop_library_load
 from salesops.services.workers import worker_start, worker_stop
 
 DEMO_SOPS = ("lead-qualification", "follow-up", "deal-review")
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         report = sop_library_load()
         for issue in report.issues:
             out.write(self.style.WARNING(f"library: {issue}"))
-        out.write(f"SOPs: {len(report.created)} new version(s), {len(report.unchanged)} unchanged")
+        out.write(self._library_summary(report))
         counts = sample_data_load(library_dir() / "sample_data" / "crm.json")
         out.write("sample CRM: " + ", ".join(f"{n} {k} added" for k, n in counts.items()))
         username, password = self._admin_login()
@@ -51,9 +52,26 @@ class Command(BaseCommand):
             out.write(f"\nadmin: http://{opts['addr']}/admin/  login: {username} / {password}")
             if not opts["no_serve"]:
                 out.write(f"webhooks: http://{opts['addr']}/webhooks/local/  (Ctrl-C to stop)")
-                call_command("runserver", opts["addr"], use_reloader=False)
+                # A local demo: runserver serves the admin's CSS itself even with DEBUG off.
+                call_command(
+                    "runserver", opts["addr"], use_reloader=False, insecure_serving=True
+                )
         finally:
             worker_stop(worker)
+
+    def _library_summary(self, report: LibraryLoadReport) -> str:
+        """One line of counts, then the load_sops line of everything that did not stay as it was."""
+        labels = {
+            "published": "published from the library",
+            "draft": "stored as a draft (a version published in admin stays active)",
+            "kept": "kept the version published in admin",
+            "unchanged": "unchanged",
+        }
+        counts = [f"{len(report.sops_in(s))} {label}" for s, label in labels.items()]
+        summary = "SOPs: " + ", ".join(c for c in counts if not c.startswith("0 "))
+        styles = {"success": self.style.SUCCESS, "warning": self.style.WARNING}
+        notes = [styles.get(lv, str)(line) for lv, line in report_lines(report) if lv != "quiet"]
+        return "\n".join([summary, *notes])
 
     def _admin_login(self) -> tuple[str, str]:
         # One password per checkout, kept beside the database so a second run prints the same one.

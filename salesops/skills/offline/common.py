@@ -1,7 +1,8 @@
 """Helpers shared by the offline (rules) skills: grounded evidence, activity and title reading.
 
 CRM text is data: the skills only look for keywords in it and never copy instructions from it
-into their output, so a note saying "ignore your rules" changes nothing but keyword matches.
+into their output. Activities the injection guard flags (salesops/guard) are left out of the
+timeline the skills read, so they are never cited as evidence, and the summary names them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from salesops.guard import detect, untrusted_activity_ids
 from salesops.skills.context import document_path_get, parse_timestamp, to_utc
 
 Evidence = dict[str, Any]
@@ -30,8 +32,13 @@ def quote_evidence(document: Mapping[str, Any], path: str, quote: str, claim: st
 
 
 def human_activities(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Activities not written by the AI, newest first (the document is already ordered)."""
-    return [a for a in document.get("activities") or [] if not a.get("ai_generated")]
+    """Activities not written by the AI and not carrying instructions to it, newest first."""
+    flagged = untrusted_activity_ids(document)
+    return [
+        a
+        for a in document.get("activities") or []
+        if not a.get("ai_generated") and str(a.get("id")) not in flagged
+    ]
 
 
 def past_activities(document: Mapping[str, Any], now: datetime) -> list[dict[str, Any]]:
@@ -40,23 +47,19 @@ def past_activities(document: Mapping[str, Any], now: datetime) -> list[dict[str
     return [a for a in human_activities(document) if (activity_time(a) or cutoff) <= cutoff]
 
 
-# Text that tries to steer the system. Matching it changes nothing but a line in the summary,
-# so a human can look at the record (company policy: CRM data is data, never instructions).
-INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(rules?|instructions?|prompts?|polic(y|ies))\b"
-    r"|\bmark (this|the) (deal|lead|contact)\b.{0,30}\b(closed|won|qualified|tier)\b"
-    r"|\b(you are now|system prompt|as an ai)\b",
-    re.I | re.S,
-)
+def untrusted_note(document: Mapping[str, Any]) -> str:
+    """A summary sentence naming CRM text that tries to instruct the AI ("" when there is none).
 
-
-def injected_activity_ids(document: Mapping[str, Any]) -> list[str]:
-    """Ids of activities whose text reads like instructions to the system."""
-    return [
-        str(a.get("id"))
-        for a in document.get("activities") or []
-        if INJECTION.search(activity_text(a))
-    ]
+    Company policy: such text changes nothing, and the summary says so for a human to look at.
+    """
+    findings = detect(document)
+    if not findings:
+        return ""
+    ids = list(dict.fromkeys(f.label for f in findings if f.source.startswith("activities.")))
+    fields = list(dict.fromkeys(f.path for f in findings if not f.source.startswith("activities.")))
+    where = [f"activity {', '.join(ids)}"] if ids else []
+    where += [f"field {', '.join(fields)}"] if fields else []
+    return f" Instructions to the AI in {' and '.join(where)} ignored as untrusted CRM text."
 
 
 def activity_time(activity: Mapping[str, Any]) -> datetime | None:

@@ -40,13 +40,13 @@ from salesops.skills.offline.common import (
     evidence,
     first_matching,
     human_activities,
-    injected_activity_ids,
     is_economic_buyer,
     number,
     past_activities,
     quote_evidence,
     sentence_with,
     stage_key,
+    untrusted_note,
 )
 from salesops.specs.model import SopSpec
 
@@ -252,10 +252,9 @@ def _summary(doc: dict[str, Any], health: str, risks: list[dict[str, Any]], fore
         head += f" Biggest threat: {risks[0]['summary']}{more}"
     else:
         head += " No risk signals in the record."
-    ids = injected_activity_ids(doc)
-    if ids:
-        head += f" Activity {', '.join(ids)} contains instructions; ignored as untrusted CRM text."
-    return head[:600]
+    note = untrusted_note(doc)
+    # The call-out survives the length cap: the verifier's injection guard requires it.
+    return head[: 600 - len(note)] + note
 
 
 def deal_review(doc: dict[str, Any], now: datetime, spec: SopSpec) -> dict[str, Any]:

@@ -24,6 +24,7 @@ Rules (sop_library/skills/qualification-rubric/SKILL.md; every point cites a rec
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -33,12 +34,12 @@ from salesops.skills.offline.common import (
     evidence,
     first_matching,
     human_activities,
-    injected_activity_ids,
     number,
     past_activities,
     quote_evidence,
     seniority,
     sentence_with,
+    untrusted_note,
 )
 from salesops.specs.model import SopSpec
 
@@ -185,7 +186,7 @@ def _intent(doc: dict[str, Any], now: datetime) -> tuple[int, list[Evidence]]:
     inbound = [(a, d) for a, d in recent if a.get("direction") == "inbound"]
     points, items = 0, []
 
-    def cite(activity: dict[str, Any], field: str, claim: str, gained: int) -> None:
+    def cite(activity: Mapping[str, Any], field: str, claim: str, gained: int) -> None:
         nonlocal points
         points += gained
         items.append(evidence(doc, f"activities.{activity['id']}.{field}", claim))
@@ -241,12 +242,9 @@ def _padded(doc: dict[str, Any], items: list[Evidence]) -> list[Evidence]:
     return unique[:8]
 
 
-def _injection_note(doc: dict[str, Any]) -> str:
-    """A sentence for the summary naming activities that try to instruct the system."""
-    ids = injected_activity_ids(doc)
-    if not ids:
-        return ""
-    return f" Activity {', '.join(ids)} contains instructions; ignored as untrusted CRM text."
+def _capped(summary: str, note: str, limit: int = 400) -> str:
+    """The summary within the schema's limit, keeping the untrusted-text call-out whole."""
+    return summary[: limit - len(note)] + note
 
 
 def lead_qualification(doc: dict[str, Any], now: datetime, spec: SopSpec) -> dict[str, Any]:
@@ -262,7 +260,7 @@ def lead_qualification(doc: dict[str, Any], now: datetime, spec: SopSpec) -> dic
         next_action = "nurture" if reason in ("no_budget", "no_fit") else "no_action"
         summary = (
             f"{name} is disqualified: {reason.replace('_', ' ')}. Score {score} "
-            f"(fit {fit}/50, intent {intent}/50).{gaps}{_injection_note(doc)}"
+            f"(fit {fit}/50, intent {intent}/50).{gaps}"
         )
         return {
             "score": score,
@@ -270,7 +268,7 @@ def lead_qualification(doc: dict[str, Any], now: datetime, spec: SopSpec) -> dic
             "disqualification_reason": reason,
             "rationale": _padded(doc, reason_items + fit_items + intent_items),
             "next_action": next_action,
-            "summary": summary[:400],
+            "summary": _capped(summary, untrusted_note(doc)),
         }
     tier = "A" if score >= 80 else "B" if score >= 60 else "C"
     next_action = {"A": "call_within_24h", "B": "send_follow_up", "C": "nurture"}[tier]
@@ -278,8 +276,7 @@ def lead_qualification(doc: dict[str, Any], now: datetime, spec: SopSpec) -> dic
         next_action = "nurture"  # an opted-out contact gets no sales email
     no_intent = " No buying signal in recent activity." if not intent_items else ""
     summary = (
-        f"{name}: tier {tier}, score {score} (fit {fit}/50, intent {intent}/50)."
-        f"{no_intent}{gaps}{_injection_note(doc)}"
+        f"{name}: tier {tier}, score {score} (fit {fit}/50, intent {intent}/50).{no_intent}{gaps}"
     )
     # Strongest intent signal first after the fit items would drop it at the 8-item cap.
     rationale = _padded(doc, fit_items[:2] + intent_items + fit_items[2:])
@@ -289,5 +286,5 @@ def lead_qualification(doc: dict[str, Any], now: datetime, spec: SopSpec) -> dic
         "disqualification_reason": None,
         "rationale": rationale,
         "next_action": next_action,
-        "summary": summary[:400],
+        "summary": _capped(summary, untrusted_note(doc)),
     }

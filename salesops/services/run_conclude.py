@@ -1,0 +1,94 @@
+"""Pipeline stage 4, conclude: escalate a blocked proposal, or write a verified one.
+
+`run_write` is the only way a run's result reaches the CRM, and it refuses a report that
+still blocks: a write needs every check passed, skipped, overridden or accepted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from connectors.base import CRMError
+from salesops.models import Run
+from salesops.services.escalations import escalation_open
+from salesops.services.run_state import TOTALS, run_finish
+from salesops.services.steps import StepRecorder
+from salesops.services.writeback import run_write_back
+from salesops.specs.model import ExpressionError, SopSpec
+from salesops.verify.report import VerificationReport
+
+
+class NotVerified(RuntimeError):
+    """A write was attempted with a report that still blocks it (a bug, never a user error)."""
+
+
+def run_conclude(
+    *,
+    run: Run,
+    spec: SopSpec,
+    recorder: StepRecorder,
+    now: datetime,
+    report: VerificationReport,
+    output: dict[str, Any],
+) -> Run:
+    """Escalate a proposal with blocking checks; otherwise write it (or stop, in shadow)."""
+    blocking = [o for o in report.outcomes if o.blocks_write]
+    if blocking:
+        reason = "; ".join(f"{o.id}: {o.message}" for o in blocking)
+        if run.reason:  # the engine stopped early (budget, turn limit) on a rejected proposal
+            reason = f"{run.reason}; {reason}"
+        if not run.shadow:
+            escalation_open(run=run, blocking=blocking, reason=reason)
+        return run_finish(run, Run.State.ESCALATED, reason=reason)
+    if run.shadow:
+        return run_finish(run, Run.State.VERIFIED, reason="shadow run: nothing written")
+    return run_write(run=run, spec=spec, recorder=recorder, now=now, output=output, report=report)
+
+
+def write_error(
+    *,
+    run: Run,
+    spec: SopSpec,
+    recorder: StepRecorder,
+    now: datetime,
+    output: dict[str, Any],
+    report: VerificationReport,
+) -> str:
+    """Perform the writes of a verified result; "" when done, else why the CRM refused.
+
+    Writes already done (by their keys) are skipped, so calling it again after a failure or
+    a crash completes the rest without duplicates.
+    """
+    if not report.writable:
+        blocking = ", ".join(o.id for o in report.outcomes if o.blocks_write)
+        raise NotVerified(f"run {run.pk}: refusing to write over blocking checks ({blocking})")
+    run.state, run.output = Run.State.WRITING, output
+    run.save(update_fields=["state", "reason", "output", "input", "engine", "model", *TOTALS])
+    try:
+        run_write_back(
+            run=run, spec=spec, output=output, record=run.input or {}, now=now, recorder=recorder
+        )
+    except (CRMError, ExpressionError) as exc:
+        return f"write-back failed: {exc}"
+    return ""
+
+
+def run_write(
+    *,
+    run: Run,
+    spec: SopSpec,
+    recorder: StepRecorder,
+    now: datetime,
+    output: dict[str, Any],
+    report: VerificationReport,
+    reason: str = "",
+) -> Run:
+    """Write a verified result and end the run: written, or failed (retriable) with the reason."""
+    run.reason = reason
+    error = write_error(
+        run=run, spec=spec, recorder=recorder, now=now, output=output, report=report
+    )
+    if error:
+        return run_finish(run, Run.State.FAILED, reason=error)
+    return run_finish(run, Run.State.WRITTEN, reason=reason)
