@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from salesops.guard import asks as a
 from salesops.guard import patterns as p
 from salesops.guard.values import REJECT
 
@@ -83,7 +84,7 @@ def _value(match: re.Match[str], rule: p.Rule, shown: str) -> AskValue:
 
 
 def _field_asks(lowered: str, shown: str, words: set[str]) -> Iterator[tuple[Ask, tuple[int, int]]]:
-    for rule in p.FIELD_ASKS:
+    for rule in a.FIELD_ASKS:
         if not rule.applies(lowered, words):
             continue
         position = 0
@@ -127,7 +128,7 @@ def scan_text(text: str) -> tuple[str, tuple[Ask, ...]] | None:
     # Patterns run on the lower-cased text; report what was written when the offsets agree.
     shown = clean if len(clean) == len(lowered) else lowered
     words = set(p.WORD.findall(lowered))
-    if p.STRONG_WORDS.isdisjoint(words) and not any(map(lowered.__contains__, p.STRONG_SYMBOLS)):
+    if a.STRONG_WORDS.isdisjoint(words) and not any(map(lowered.__contains__, a.STRONG_SYMBOLS)):
         return None  # most CRM text: no word any signal or field ask needs
     asks: list[Ask] = []
     spans: list[tuple[int, int]] = []
@@ -142,7 +143,7 @@ def scan_text(text: str) -> tuple[str, tuple[Ask, ...]] | None:
         asks.append(ask)
     if not spans:
         return None
-    for rule in p.WEAK_ASKS:
+    for rule in a.WEAK_ASKS:
         if not rule.applies(lowered, words):
             continue
         for match in rule.pattern.finditer(lowered):

@@ -307,7 +307,19 @@ def _resume_proposal(
         f"{why} (attempt {run.attempts}): the engine had already proposed a result, so it is "
         "verified again and the model is not called twice",
     )
-    report = run_verify(
+    report = _verify_stored(run, spec, recorder, now)
+    run_totals(run)
+    assert run.output is not None  # run_execute resumes only runs with a stored proposal
+    return run_conclude(
+        run=run, spec=spec, recorder=recorder, now=now, report=report, output=run.output
+    )
+
+
+def _verify_stored(
+    run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime
+) -> VerificationReport:
+    """Verify the run's stored proposal again, judges answered from the audit trail."""
+    return run_verify(
         run=run,
         spec=spec,
         output=run.output,
@@ -315,11 +327,6 @@ def _resume_proposal(
         recorder=recorder,
         origin=run_origin(run),
         judge=recorded_judge(run) if run.model else None,
-    )
-    run_totals(run)
-    assert run.output is not None  # run_execute resumes only runs with a stored proposal
-    return run_conclude(
-        run=run, spec=spec, recorder=recorder, now=now, report=report, output=run.output
     )
 
 
@@ -331,15 +338,7 @@ def _resume_write(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime
     if escalation is not None:
         Run.objects.filter(pk=run.pk).update(state=Run.State.ESCALATED)
         return escalation_write(escalation_id=escalation.pk)
-    report = run_verify(
-        run=run,
-        spec=spec,
-        output=run.output,
-        now=now,
-        recorder=recorder,
-        origin=run_origin(run),
-        judge=recorded_judge(run) if run.model else None,
-    )
+    report = _verify_stored(run, spec, recorder, now)
     assert run.output is not None  # write_error stores the output when the run starts writing
     if not report.writable:  # cannot happen unless the stored proposal changed; never write
         return run_conclude(

@@ -16,6 +16,7 @@ from typing import Any
 from celpy import celtypes
 from celpy.evaluation import base_functions
 
+from salesops.specs.deal_stages import DEFAULT_NORM_DAYS, LATE_STAGES, STAGE_NORM_DAYS, stage_key
 from salesops.specs.policy_text import commercial_promise, opted_out_people, proposes_outreach
 
 _PLACEHOLDER = re.compile(
@@ -67,34 +68,17 @@ def opted_out_names(record: Any) -> list[str]:
     return opted_out_people(record)
 
 
-# Deal stages the deal-risk taxonomy calls late (with their Salesforce equivalents), and each
-# stage's norm in days for `stalled_in_stage`; the offline deal_review skill uses the same ones.
-LATE_STAGES = frozenset(
-    {"decisionmakerboughtin", "contractsent", "proposalpricequote", "negotiationreview"}
-)
-STAGE_NORM_DAYS = {
-    "appointmentscheduled": 14,
-    "qualifiedtobuy": 21,
-    "presentationscheduled": 21,
-    "decisionmakerboughtin": 30,
-    "contractsent": 14,
-}
-DEFAULT_NORM_DAYS = 30
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
-
-
-def _stage(value: Any) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(value or "").lower())
 
 
 def late_stage(stage: Any) -> bool:
     """True for decisionmakerboughtin, contractsent and their equivalents (any spelling)."""
-    return _stage(stage) in LATE_STAGES
+    return stage_key(stage) in LATE_STAGES
 
 
 def stage_norm_days(stage: Any) -> int:
     """Days a deal normally spends in `stage` before it counts as stalled."""
-    return STAGE_NORM_DAYS.get(_stage(stage), DEFAULT_NORM_DAYS)
+    return STAGE_NORM_DAYS.get(stage_key(stage), DEFAULT_NORM_DAYS)
 
 
 def severity_at_least(severity: Any, minimum: Any) -> bool:

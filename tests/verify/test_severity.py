@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from salesops.skills.offline.deal_review import DEFAULT_NORM_DAYS, LATE_STAGES, STAGE_NORM_DAYS
 from salesops.skills.registry import OFFLINE_SKILLS
 from salesops.specs import cel_functions
+from salesops.specs.deal_stages import DEFAULT_NORM_DAYS, LATE_STAGES, STAGE_NORM_DAYS
 from salesops.verify import verify_result
 from tests.skills.conftest import NOW, SampleCrm, build_document
 
@@ -180,10 +180,13 @@ def test_the_offline_review_of_every_sample_deal_meets_every_floor(spec: Any) ->
     assert checked >= 15
 
 
-def test_the_cel_helpers_use_the_offline_skills_stages() -> None:
-    assert cel_functions.LATE_STAGES == LATE_STAGES
-    assert cel_functions.STAGE_NORM_DAYS == STAGE_NORM_DAYS
-    assert cel_functions.DEFAULT_NORM_DAYS == DEFAULT_NORM_DAYS
+def test_the_cel_helpers_agree_with_the_stage_tables() -> None:
+    for stage in LATE_STAGES:
+        assert cel_functions.late_stage(stage)
+    for stage, days in STAGE_NORM_DAYS.items():
+        assert cel_functions.stage_norm_days(stage) == days
+    assert cel_functions.stage_norm_days("somethingelse") == DEFAULT_NORM_DAYS
+    assert cel_functions.late_stage("Negotiation/Review") and not cel_functions.late_stage("")
 
 
 @pytest.mark.parametrize(

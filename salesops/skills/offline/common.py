@@ -14,6 +14,7 @@ from typing import Any
 
 from salesops.guard import detect, untrusted_activity_ids
 from salesops.skills.context import document_path_get, parse_timestamp, to_utc
+from salesops.specs.deal_stages import stage_key  # noqa: F401  (the skills import it from here)
 
 Evidence = dict[str, Any]
 
@@ -152,11 +153,6 @@ def first_matching(
         if field:
             return activity, field
     return None
-
-
-def stage_key(stage: Any) -> str:
-    """Normalise a stage name for comparison ("Negotiation/Review" -> "negotiationreview")."""
-    return re.sub(r"[^a-z0-9]", "", str(stage or "").lower())
 
 
 def number(value: Any) -> float | None:

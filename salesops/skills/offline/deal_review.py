@@ -48,20 +48,11 @@ from salesops.skills.offline.common import (
     stage_key,
     untrusted_note,
 )
+from salesops.specs.deal_stages import DEFAULT_NORM_DAYS, LATE_STAGES, MID_STAGES, STAGE_NORM_DAYS
 from salesops.specs.model import SopSpec
 
-LATE_STAGES = {"decisionmakerboughtin", "contractsent", "proposalpricequote", "negotiationreview"}
-MID_STAGES = {"presentationscheduled", "valueproposition", "iddecisionmakers", "perceptionanalysis"}
 CLOSED_WON = {"closedwon"}
 CLOSED_LOST = {"closedlost"}
-STAGE_NORM_DAYS = {
-    "appointmentscheduled": 14,
-    "qualifiedtobuy": 21,
-    "presentationscheduled": 21,
-    "decisionmakerboughtin": 30,
-    "contractsent": 14,
-}
-DEFAULT_NORM_DAYS = 30
 PRICING = re.compile(r"\b(price|prices|pricing|priced|quote|quoted|quotation|proposal)\b", re.I)
 COMPETITOR = re.compile(
     r"\b(competitors?|competing|competitive|also evaluating|other vendors?)\b", re.I
