@@ -6,7 +6,17 @@ Each `NAME` may also be given as `NAME_FILE` (a path whose contents are the valu
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+# ALLOWED_HOSTS entries: a name or address, `.example.com` for subdomains, `*`; never a scheme,
+# path or port, which Django would silently never match.
+_HOST = re.compile(r"\*|\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\]")
+# CSRF_TRUSTED_ORIGINS entries: scheme, host (`*.` allowed) and optional port; no path.
+_ORIGIN = re.compile(
+    r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
+)
+_HEADER = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
 
 
 class ConfigError(RuntimeError):
@@ -57,3 +67,37 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hosts(name: str, default: list[str]) -> list[str]:
+    """Host names for ALLOWED_HOSTS, comma-separated."""
+    hosts = env_list(name, default)
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ConfigError(
+                f"{name}={host!r} is not a host name (no scheme, path or port: "
+                "salesops.example.com, .example.com or 127.0.0.1)"
+            )
+    return hosts
+
+
+def env_origins(name: str, default: list[str]) -> list[str]:
+    """Origins for CSRF_TRUSTED_ORIGINS, comma-separated."""
+    origins = env_list(name, default)
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{name}={origin!r} is not an origin (scheme and host, no path: "
+                "https://salesops.example.com)"
+            )
+    return origins
+
+
+def env_header(name: str) -> str | None:
+    """An HTTP request header name, as its `request.META` key (`HTTP_X_FORWARDED_PROTO`)."""
+    raw = env_str(name).strip()
+    if not raw:
+        return None
+    if not _HEADER.fullmatch(raw):
+        raise ConfigError(f"{name}={raw!r} is not an HTTP header name (e.g. X-Forwarded-Proto)")
+    return "HTTP_" + raw.upper().replace("-", "_")

@@ -11,8 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
-from salesops.env import ConfigError, env_bool, env_int, env_list, env_str
+from salesops.env import (
+    ConfigError,
+    env_bool,
+    env_header,
+    env_hosts,
+    env_int,
+    env_origins,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,9 +39,38 @@ if not SECRET_KEY:
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
 
-ALLOWED_HOSTS = env_list("SALESOPS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env_list("SALESOPS_CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env_hosts("SALESOPS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_origins("SALESOPS_CSRF_TRUSTED_ORIGINS", [])
 SALESOPS_BASE_URL = env_str("SALESOPS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# HTTPS. The defaults suit the embedded run on http://127.0.0.1; deploy/production.env sets them
+# all for a site behind a TLS-terminating proxy (README "Production").
+_proxy_header = env_header("SALESOPS_PROXY_SSL_HEADER")
+# Trust the header only when the proxy always overwrites it: a client could send it otherwise.
+SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
+SECURE_SSL_REDIRECT = env_bool("SALESOPS_SECURE_SSL_REDIRECT", False)
+# One switch for both cookies: a site that sends one over plain HTTP leaks the other as well.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SALESOPS_SECURE_COOKIES", False)
+# HSTS is remembered by browsers for its whole max-age: off until production opts in.
+SECURE_HSTS_SECONDS = env_int("SALESOPS_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SALESOPS_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SALESOPS_HSTS_PRELOAD", False)
+
+# The admin and DRF's browsable API load scripts only from files, so scripts are 'self' only.
+# Styles allow inline: our admin pages carry a few style attributes and <style> blocks, and a
+# style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "django_q",
     "connectors.local",
@@ -49,6 +88,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files answer here, before sessions and auth: no database work for a stylesheet.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,19 +153,37 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `collectstatic` fills it (the demo command does so before serving); WhiteNoise serves it.
+STATIC_ROOT = Path(env_str("SALESOPS_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed, not hashed ("Manifest"): a template naming a file that was not collected
+    # must not answer 500; the admin's few files do not need far-future caching.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 REDIS_URL = env_str("REDIS_URL")
-# retry must exceed timeout, or django-q2 hands a still-running task to a second worker.
-_task_timeout = env_int("SALESOPS_TASK_TIMEOUT", 300, minimum=10)
+# The queue (README "Queue settings" has the reasoning). Our rows, not the broker, decide what
+# is done: runs are claimed with a conditional UPDATE and a sweeper (every minute) takes back
+# what a dead worker or a lost task left, so django-q2 only has to deliver at least once.
+# - timeout: a task running longer is interrupted; its run is released to the sweeper.
+# - retry: the ORM broker's redelivery of an unacknowledged task; above timeout, so a running
+#   task is never handed to a second worker. Redis never redelivers (BLPOP has no ack).
+# - bulk / queue_limit: what a cluster takes ahead of its workers; a killed cluster takes that
+#   with it (ORM: locked until retry; Redis: gone), so it stays at one task per worker.
+# - ack_failures: a failed task is not redelivered by the broker; the sweeper and
+#   SALESOPS_Q_MAX_ATTEMPTS (counted in Run.attempts) decide whether its run goes again.
+_task_timeout = env_int("SALESOPS_TASK_TIMEOUT", 300, minimum=2)
+_workers = env_int("SALESOPS_Q_WORKERS", 2, minimum=1)
+_max_attempts = env_int("SALESOPS_Q_MAX_ATTEMPTS", 3, minimum=1)
 Q_CLUSTER: dict[str, object] = {
     "name": env_str("SALESOPS_Q_NAME", "salesops"),
-    "workers": env_int("SALESOPS_Q_WORKERS", 2, minimum=1),
+    "workers": _workers,
     "timeout": _task_timeout,
     "retry": _task_timeout + 60,
-    "max_attempts": env_int("SALESOPS_Q_MAX_ATTEMPTS", 3, minimum=1),
-    "queue_limit": 50,
-    "bulk": 10,
+    "max_attempts": _max_attempts,
+    "queue_limit": _workers,
+    "bulk": 1,
     "save_limit": 1000,
     "recycle": 2000,  # each recycled worker compiles the SOPs again
     "ack_failures": True,
@@ -134,13 +194,15 @@ Q_CLUSTER: dict[str, object] = {
 # Agent runs wait on a model for seconds to minutes: they may get their own cluster with a
 # longer timeout and more (I/O-bound) workers. Start it with `Q_CLUSTER_NAME=agents
 # manage.py qcluster` and set SALESOPS_RUN_CLUSTER=agents to send runs there.
-_agent_timeout = env_int("SALESOPS_AGENT_TASK_TIMEOUT", 900, minimum=10)
+_agent_timeout = env_int("SALESOPS_AGENT_TASK_TIMEOUT", 900, minimum=2)
+_agent_workers = env_int("SALESOPS_AGENT_WORKERS", 8, minimum=1)
 Q_CLUSTER["ALT_CLUSTERS"] = {
     "agents": {
         "timeout": _agent_timeout,
         "retry": _agent_timeout + 120,
-        "workers": env_int("SALESOPS_AGENT_WORKERS", 8, minimum=1),
-        "max_attempts": 2,
+        "workers": _agent_workers,
+        "queue_limit": _agent_workers,
+        "max_attempts": _max_attempts,
     }
 }
 RUN_CLUSTER = env_str("SALESOPS_RUN_CLUSTER", "")
@@ -208,8 +270,12 @@ SALESOPS: dict[str, Any] = {
         "MAX_RETRIES": env_int("SALESOPS_ANTHROPIC_MAX_RETRIES", 3, minimum=0),
     },
     "LIBRARY_DIR": env_str("SALESOPS_LIBRARY_DIR", str(BASE_DIR / "sop_library")),
-    # A run left `running` longer than this by a dead worker is reclaimed.
+    # A run left `running` or `writing` longer than this (its lease) by a dead worker is
+    # reclaimed by the sweeper, at most MAX_ATTEMPTS claims in all; then it fails.
     "RUN_TIMEOUT": _agent_timeout if RUN_CLUSTER else _task_timeout,
+    "MAX_ATTEMPTS": _max_attempts,
+    # A queued run this old whose task is not waiting in the broker is enqueued again.
+    "REQUEUE_AFTER": env_int("SALESOPS_REQUEUE_AFTER", 60, minimum=1),
     "RUN_CLUSTER": RUN_CLUSTER or None,
     # Scheduled runs on the anthropic engine may go through the Message Batches API (half price).
     "BATCH_SCHEDULED_RUNS": env_bool("SALESOPS_BATCH_SCHEDULED_RUNS", False),

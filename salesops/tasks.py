@@ -9,6 +9,7 @@ from salesops.services import (
     events,
     runs,
     schedules,
+    sweeper,
 )
 
 
@@ -18,6 +19,10 @@ def run_execute(run_id: int) -> str:
 
 def escalation_write(escalation_id: int) -> str:
     return escalations.escalation_write(escalation_id=escalation_id).state
+
+
+def runs_sweep() -> int:
+    return sweeper.runs_sweep().total
 
 
 def schedule_tick() -> int:

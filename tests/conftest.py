@@ -29,6 +29,24 @@ def rep(django_user_model):
 
 
 @pytest.fixture
+def staff_without_permissions(django_user_model):
+    """A staff login without model permissions: the admin shows it nothing, nor may the API."""
+    return django_user_model.objects.create_user("clerk", "clerk@example.com", "pw", is_staff=True)
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    """A read-only colleague: staff in the "viewers" group (view permissions only)."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        "viewer", "viewer@example.com", "pw", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="viewers"))
+    return user
+
+
+@pytest.fixture
 def library(db):
     """The shipped SOP library, loaded and published."""
     from salesops.services.sops import sop_library_load

@@ -32,7 +32,7 @@ from connectors.base import (
 )
 from connectors.local import models as m
 from connectors.local import signals
-from connectors.local.webhook import webhook_events_parse, webhook_signature_valid
+from connectors.local.webhook import webhook_events_parse, webhook_signature_refusal
 from salesops.specs.record_model import OBJECT_FIELDS, RELATIONS
 
 BATCH_SIZE = 500
@@ -177,8 +177,15 @@ class LocalConnector:
     # -- webhooks --------------------------------------------------------------------------
 
     def verify_webhook(self, request: WebhookRequest) -> bool:
-        """True when X-Salesops-Signature is the body's HMAC-SHA256 under the secret."""
-        return webhook_signature_valid(request.headers, request.body, self.webhook_secret)
+        """True when X-Salesops-Signature signs the body under the secret, within the window."""
+        return self.webhook_refusal(request) is None
+
+    def webhook_refusal(self, request: WebhookRequest) -> str | None:
+        """Why `verify_webhook` refuses the request (for the 401's reason), or None."""
+        now = self.clock().timestamp()
+        return webhook_signature_refusal(
+            request.headers, request.body, self.webhook_secret, now=now
+        )
 
     def parse_webhook(self, request: WebhookRequest) -> list[CrmEvent]:
         """The body's events as neutral CrmEvents. Raises ValueError on a malformed body."""

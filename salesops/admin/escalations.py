@@ -67,6 +67,7 @@ class EscalationAdmin(admin.ModelAdmin):
         "failed_checks",
         "output_json",
         "status",
+        "superseded_link",
         "decided_by",
         "decided_at",
         "decision_note",
@@ -99,6 +100,7 @@ class EscalationAdmin(admin.ModelAdmin):
                 {
                     "fields": (
                         "status",
+                        *(("superseded_link",) if obj and obj.superseded_by_id else ()),
                         "decided_by",
                         "decided_at",
                         "decision_note",
@@ -138,7 +140,11 @@ class EscalationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.status != Escalation.Status.OPEN:
             return False  # decided: shown read-only
-        return super().has_change_permission(request, obj)
+        # The change form is the decision form: changing is deciding (the API's rule too).
+        return super().has_change_permission(request, obj) and self.has_decide_permission(request)
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("salesops.decide_escalation")
 
     def save_model(
         self, request: HttpRequest, obj: Escalation, form: EscalationDecisionForm, change: bool
@@ -148,13 +154,13 @@ class EscalationAdmin(admin.ModelAdmin):
             request, f"Escalation {obj.pk}: {form.instance.status}.", messages.SUCCESS
         )
 
-    @admin.action(description="Approve selected", permissions=["change"])
+    @admin.action(description="Approve selected", permissions=["decide"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Escalation]) -> None:
         self._decide_each(
             request, queryset, lambda e: escalation_approve(escalation=e, user=request.user)
         )
 
-    @admin.action(description="Reject selected…", permissions=["change"])
+    @admin.action(description="Reject selected…", permissions=["decide"])
     def reject_selected(
         self, request: HttpRequest, queryset: QuerySet[Escalation]
     ) -> HttpResponse | None:
@@ -209,6 +215,13 @@ class EscalationAdmin(admin.ModelAdmin):
     def run_link(self, obj: Escalation) -> str:
         url = reverse("admin:salesops_run_change", args=[obj.run_id])
         return format_html('<a href="{}">Run {} (audit timeline)</a>', url, obj.run_id)
+
+    @admin.display(description="superseded by")
+    def superseded_link(self, obj: Escalation) -> str:
+        if obj.superseded_by_id is None:
+            return "-"
+        url = reverse("admin:salesops_run_change", args=[obj.superseded_by_id])
+        return format_html('<a href="{}">Run {}, a newer result</a>', url, obj.superseded_by_id)
 
     @admin.display(description="checks that stopped the write")
     def failed_checks(self, obj: Escalation) -> str:

@@ -31,6 +31,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "received_at",
         "processed_at",
         "runs_created",
+        "skip_reason",
     )
     list_filter = ("source", "name", "object_type")
     search_fields = ("record_id", "=event_id")
@@ -45,6 +46,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "received_at",
         "processed_at",
         "runs_created",
+        "skip_reason",
         "payload_json",
     )
     readonly_fields = fields

@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 from django import forms
 from django.utils.html import format_html
 
+from salesops.inputs import DEFAULT_LIMITS, InputRejected, json_loads_bounded
 from salesops.models import Escalation, Fragment, Sop, SopVersion
 from salesops.services.escalations import (
     EscalationError,
@@ -22,6 +23,7 @@ from salesops.services.escalations import (
 )
 from salesops.services.sops import fragment_update, sop_version_create
 from salesops.specs import sop_text_normalize
+from salesops.specs.document import sop_text_check
 from salesops.specs.model import SpecError
 
 MONOSPACE = {
@@ -45,6 +47,16 @@ def json_block(value: Any) -> str:
 def with_user(form: type[_FormT], user: Any) -> type[_FormT]:
     """The admin builds forms itself; a subclass carries the request's user to the service."""
     return cast("type[_FormT]", type(form.__name__, (form,), {"user": user}))
+
+
+def _bounded_text(text: str, *, source: str) -> str:
+    """SOP or fragment text within the SOP loader's bounds, normalised; else inline errors."""
+    try:
+        sop_text_check(text, source=source)
+    except SpecError as exc:
+        raise forms.ValidationError([str(issue) for issue in exc.issues]) from None
+    # Browsers submit textareas with CRLF; stored text and diffs use the normalised form.
+    return sop_text_normalize(text)
 
 
 class SopForm(forms.ModelForm):
@@ -73,8 +85,7 @@ class SopForm(forms.ModelForm):
             self.fields["name"].help_text = "Must match `name:` in the front matter."
 
     def clean_text(self) -> str:
-        # Browsers submit textareas with CRLF; stored text and diffs use the normalised form.
-        return sop_text_normalize(self.cleaned_data["text"])
+        return _bounded_text(self.cleaned_data["text"], source="the SOP")
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
@@ -88,13 +99,19 @@ class SopForm(forms.ModelForm):
         name = self.instance.name if self.instance.pk else data.get("name")
         if not name or self.errors:
             return data
+        publish = bool(data.get("publish"))
+        if publish and not (self.user and self.user.has_perm("salesops.publish_sopversion")):
+            # The same rule as the API and the publish action: saving a draft is an edit,
+            # making it the version runs use is a decision of its own.
+            self.add_error("publish", "You may save drafts; publishing needs the publish right.")
+            return data
         try:
             self.version, self.created = sop_version_create(
                 sop_name=name,
                 text=data["text"],
                 author=self.user,
                 source="admin",
-                publish=data.get("publish", False),
+                publish=publish,
             )
         except SpecError as exc:
             self.add_error("text", [str(issue) for issue in exc.issues])
@@ -131,7 +148,7 @@ class FragmentForm(forms.ModelForm):
         return name
 
     def clean_text(self) -> str:
-        return sop_text_normalize(self.cleaned_data["text"])
+        return _bounded_text(self.cleaned_data["text"], source="the fragment")
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -205,11 +222,11 @@ class EscalationDecisionForm(forms.ModelForm):
         if not raw.strip():
             raise forms.ValidationError("Paste the edited result (JSON) to approve with an edit.")
         try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
-            ) from exc
+            # Bounded like the API: size, depth, numbers, strings, encoding, before parsing.
+            return json_loads_bounded(raw, DEFAULT_LIMITS)
+        except InputRejected as exc:
+            reason = exc.reason.replace("not valid JSON", "Not valid JSON", 1)
+            raise forms.ValidationError(f"{reason}.") from None
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -155,7 +155,7 @@ class SopVersionAdmin(admin.ModelAdmin):
         return False  # runs point at versions; the audit trail needs them
 
     def has_publish_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("salesops.change_sop")
+        return request.user.has_perm("salesops.publish_sopversion")  # the API's rule too
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view(self.try_view)

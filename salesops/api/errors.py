@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from salesops.inputs import InputRejected
 from salesops.specs.model import SpecError
 
 
@@ -16,6 +17,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             {"error": "invalid SOP", "detail": [str(issue) for issue in exc.issues]}, status=400
         )
+    if isinstance(exc, InputRejected):  # out of bounds: 400, or 413 for too large
+        return Response({"error": exc.reason, "detail": None}, status=exc.status)
     if isinstance(exc, ValueError):
         return Response({"error": str(exc)}, status=400)
     response = drf_exception_handler(exc, context)

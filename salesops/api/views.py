@@ -1,13 +1,15 @@
 """REST API views: parse input, call one service or selector, serialize the result.
 
 Every refusal is a 4xx with {"error": ..., "detail": ...}; SpecError and other DRF errors are
-shaped by salesops.api.errors.exception_handler.
+shaped by salesops.api.errors.exception_handler. Bodies are JSON within salesops.inputs bounds
+(salesops.api.parsers); access follows the admin's model permissions (salesops.api.permissions).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Model
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -16,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connectors.base import CRMError
+from salesops.api.parsers import BoundedJSONParser
+from salesops.api.permissions import ModelPermissions, model_permission, permissions_require
 from salesops.api.serializers import (
     EscalationOutput,
     RunDetailOutput,
@@ -39,19 +43,37 @@ class Pagination(LimitOffsetPagination):
     max_limit = 500
 
 
-class SopListApi(APIView):
+class ApiView(APIView):
+    """Every endpoint: bounded JSON in, the admin's model permissions on `permission_model`."""
+
+    parser_classes = [BoundedJSONParser]
+    permission_classes = [ModelPermissions]
+    permission_model: type[Model]
+    write_action: str | None = None  # None: the method's (POST adds)
+    explicit_permissions: tuple[str, ...] = ()
+
+
+class SopListApi(ApiView):
+    permission_model = Sop
+
     def get(self, request: Request) -> Response:
         sops = Sop.objects.select_related("published_version").order_by("name")
         return Response(SopOutput(sops, many=True).data)
 
 
-class SopDetailApi(APIView):
+class SopDetailApi(ApiView):
+    permission_model = Sop
+
     def get(self, request: Request, name: str) -> Response:
         sop = get_object_or_404(Sop.objects.select_related("published_version"), name=name)
         return Response(SopDetailOutput(sop).data)
 
 
-class SopVersionCreateApi(APIView):
+class SopVersionCreateApi(ApiView):
+    # The admin's rule: editing an SOP is changing it; a new one needs add, publishing its own.
+    permission_model = Sop
+    write_action = "change"
+
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(trim_whitespace=False)
         publish = serializers.BooleanField(default=False)
@@ -60,6 +82,10 @@ class SopVersionCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
             return error(400, "invalid input", data.errors)
+        needed = [] if Sop.objects.filter(name=name).exists() else [model_permission(Sop, "add")]
+        if data.validated_data["publish"]:
+            needed.append("salesops.publish_sopversion")
+        permissions_require(request=request, perms=needed)
         # SpecError -> 400 with every issue (salesops.api.errors).
         version, created = sop_version_create(
             sop_name=name,
@@ -78,7 +104,9 @@ class SopVersionCreateApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class RunListApi(APIView):
+class RunListApi(ApiView):
+    permission_model = Run
+
     class FilterSerializer(serializers.Serializer):
         state = serializers.ChoiceField(choices=Run.State.choices, required=False)
         sop = serializers.SlugField(required=False)
@@ -136,13 +164,17 @@ class RunListApi(APIView):
         return Response(RunOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class RunDetailApi(APIView):
+class RunDetailApi(ApiView):
+    permission_model = Run
+
     def get(self, request: Request, run_id: int) -> Response:
         run = get_object_or_404(Run.objects.select_related("sop", "sop_version"), pk=run_id)
         return Response(RunDetailOutput(run).data)
 
 
-class EscalationListApi(APIView):
+class EscalationListApi(ApiView):
+    permission_model = Escalation
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Escalation.Status.choices, required=False)
 
@@ -158,8 +190,13 @@ class EscalationListApi(APIView):
         return paginator.get_paginated_response(EscalationOutput(page, many=True).data)
 
 
-class EscalationDecisionApi(APIView):
+class EscalationDecisionApi(ApiView):
     """Shared lookup and error mapping of the approve and reject endpoints."""
+
+    # As in the admin: a decision changes the escalation and needs the decide permission.
+    permission_model = Escalation
+    write_action = "change"
+    explicit_permissions = ("salesops.decide_escalation",)
 
     def decide(self, request: Request, escalation_id: int, serializer: Any, call: Any) -> Response:
         escalation = get_object_or_404(

@@ -18,6 +18,8 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     runs_created = models.PositiveSmallIntegerField(default=0)
+    # Why routing started no run although it could have (e.g. "stale: ..."); "" when routed.
+    skip_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -106,6 +106,7 @@ class Escalation(models.Model):
         OPEN = "open"
         APPROVED = "approved"
         REJECTED = "rejected"
+        SUPERSEDED = "superseded"  # a newer run of the SOP on the record escalated or wrote
 
     run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="escalation")
     reason = models.TextField()
@@ -119,10 +120,16 @@ class Escalation(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
+    # The newer run of the same SOP on the same record whose result replaced this one.
+    superseded_by = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["status", "-created_at"]
+        # Deciding writes to the CRM: a permission of its own, beyond "change" (admin and API).
+        permissions = [("decide_escalation", "Can approve or reject an escalation")]
 
     def __str__(self) -> str:
         return f"Escalation of run {self.run_id} [{self.status}]"

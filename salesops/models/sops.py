@@ -49,6 +49,8 @@ class SopVersion(models.Model):
 
     class Meta:
         ordering = ["sop", "-number"]
+        # Publishing changes what every new run does: apart from editing (admin and API).
+        permissions = [("publish_sopversion", "Can publish an SOP version")]
         constraints = [
             models.UniqueConstraint(fields=["sop", "number"], name="sopversion_unique_number"),
             models.UniqueConstraint(fields=["sop", "content_hash"], name="sopversion_unique_hash"),

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from salesops.agents.base import StepRecord
-from salesops.models import Escalation, Run
+from salesops.models import Escalation, Run, Sop
 from salesops.services.sops import sop_spec_get
 from salesops.services.steps import StepRecorder
 from salesops.verify import verify_result
@@ -28,18 +29,91 @@ class EscalationError(ValueError):
 
 
 def escalation_open(*, run: Run, blocking: list[CheckOutcome], reason: str) -> Escalation:
-    """Put a run in the review queue with the checks that stopped its write (once per run)."""
-    escalation, _ = Escalation.objects.get_or_create(
-        run=run,
-        defaults={
-            "reason": reason,
-            "checks": [
-                {"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
-                for o in blocking
-            ],
-        },
-    )
+    """Put a run in the review queue with the checks that stopped its write (once per run).
+
+    One open escalation per (SOP, record): it supersedes the open ones of older runs, or opens
+    superseded itself when a newer run of the SOP on the record already escalated or wrote.
+    """
+    with transaction.atomic():
+        _lock_sop(run)
+        escalation, created = Escalation.objects.get_or_create(
+            run=run,
+            defaults={
+                "reason": reason,
+                "checks": [
+                    {"id": o.id, "kind": o.kind, "status": o.status, "message": o.message}
+                    for o in blocking
+                ],
+            },
+        )
+        if not created:
+            return escalation  # a redelivery: the first delivery already queued it
+        newer = (
+            _same_sop_and_record(run)
+            .filter(pk__gt=run.pk)
+            .filter(Q(escalation__isnull=False) | Q(state__in=SUPERSEDING_STATES))
+            .order_by("-pk")
+            .first()
+        )
+        if newer is not None:
+            _supersede(Escalation.objects.filter(pk=escalation.pk), by=newer)
+            escalation.refresh_from_db()
+        else:
+            escalations_supersede(run=run)
     return escalation
+
+
+# A newer run in these states has a result at least as current as an older open escalation's.
+SUPERSEDING_STATES = (Run.State.WRITING, Run.State.WRITTEN)
+
+
+def escalations_supersede(*, run: Run) -> int:
+    """Supersede the open escalations of older runs of this run's SOP on its record, because
+    this run escalated or wrote a newer result; returns how many. A reviewer then cannot
+    approve a stale result over it."""
+    with transaction.atomic():
+        _lock_sop(run)
+        older = Escalation.objects.filter(
+            status=Escalation.Status.OPEN,
+            run__in=_same_sop_and_record(run).filter(pk__lt=run.pk),
+        )
+        return _supersede(older, by=run)
+
+
+def _same_sop_and_record(run: Run) -> QuerySet[Run]:
+    return Run.objects.filter(
+        sop_id=run.sop_id,
+        connector=run.connector,
+        object_type=run.object_type,
+        record_id=run.record_id,
+        shadow=False,
+    )
+
+
+def _lock_sop(run: Run) -> None:
+    # Serialises escalating and writing runs of one SOP on PostgreSQL, so two runs escalating
+    # at once cannot both stay open (SQLite serialises every writer anyway).
+    list(Sop.objects.select_for_update().filter(pk=run.sop_id).values_list("pk"))
+
+
+def _supersede(escalations: QuerySet[Escalation], *, by: Run) -> int:
+    return escalations.filter(status=Escalation.Status.OPEN).update(
+        status=Escalation.Status.SUPERSEDED,
+        superseded_by=by,
+        decided_at=timezone.now(),
+        decision_note=f"superseded by run {by.pk}, a newer result for this record",
+    )
+
+
+def _not_open(escalation: Escalation) -> EscalationError:
+    """Why a decision was refused, read from the row as it is now (it may have just changed)."""
+    current = Escalation.objects.filter(pk=escalation.pk).values("status", "superseded_by").first()
+    if current and current["status"] == Escalation.Status.SUPERSEDED:
+        return EscalationError(
+            f"escalation {escalation.pk} was superseded by run {current['superseded_by']}, "
+            "a newer result for this record; review that run instead"
+        )
+    return EscalationError(f"escalation {escalation.pk} was already decided")
 
 
 def reviewer_name(user: Any) -> str:
@@ -136,6 +210,8 @@ def escalation_approve(
     reviewer overrides it by id with a reason; met escalation conditions are accepted by the
     approval and recorded as accepted by this reviewer. The schema cannot be overridden.
     """
+    if not Escalation.objects.filter(pk=escalation.pk, status=Escalation.Status.OPEN).exists():
+        raise _not_open(escalation)  # e.g. superseded since the reviewer opened it
     if _output(escalation, edited_output) is None:
         raise EscalationError("this run produced no result; edit one in before approving")
     overrides = {k: str(v).strip() for k, v in (overrides or {}).items()}
@@ -150,7 +226,7 @@ def escalation_approve(
         fields["edited_output"] = edited_output
     with transaction.atomic():
         if not _decide(escalation, Escalation.Status.APPROVED, user, note, **fields):
-            raise EscalationError(f"escalation {escalation.pk} was already decided")
+            raise _not_open(escalation)
         transaction.on_commit(
             lambda: async_task(
                 "salesops.tasks.escalation_write",
@@ -167,19 +243,19 @@ def escalation_reject(*, escalation: Escalation, user: Any, reason: str) -> Esca
     if not reason.strip():
         raise EscalationError("a rejection needs a reason")
     if not _decide(escalation, Escalation.Status.REJECTED, user, reason.strip()):
-        raise EscalationError(f"escalation {escalation.pk} was already decided")
+        raise _not_open(escalation)
     escalation.refresh_from_db()
     return escalation
 
 
-def escalation_write(*, escalation_id: int) -> Run:
+def escalation_write(*, escalation_id: int, claimed: bool = False) -> Run:
     """Verify the approved result again (with the reviewer's decision) and write it.
 
-    Idempotent: the run is claimed with a conditional UPDATE and writes carry keys, so a
-    redelivery or a resume after a crash writes nothing twice.
+    Idempotent: the run is claimed with a conditional UPDATE (`claimed`: the caller reclaimed it
+    already) and writes carry keys, so a redelivery or a resume after a crash writes nothing
+    twice. A worker stopped mid-write releases the run to the sweeper, which resumes it.
     """
-    from salesops.services.run_conclude import write_error  # run_conclude imports us
-    from salesops.services.run_state import run_finish
+    from salesops.services.runs import run_release  # runs imports us
 
     escalation = Escalation.objects.select_related("run__sop_version__sop", "decided_by").get(
         pk=escalation_id
@@ -187,10 +263,24 @@ def escalation_write(*, escalation_id: int) -> Run:
     run = escalation.run
     if escalation.status != Escalation.Status.APPROVED:
         return run
-    if not Run.objects.filter(pk=run.pk, state=Run.State.ESCALATED).update(
-        state=Run.State.WRITING, started_at=timezone.now()
+    # Each claim counts as an attempt, so SALESOPS_Q_MAX_ATTEMPTS bounds reclaimed writes too.
+    if not claimed and not Run.objects.filter(pk=run.pk, state=Run.State.ESCALATED).update(
+        state=Run.State.WRITING, started_at=timezone.now(), attempts=F("attempts") + 1
     ):
         return run  # already written (or being written) by an earlier delivery
+    if claimed:  # the caller's own handler releases the run if this worker is stopped
+        return _write_approved(escalation, run)
+    try:
+        return _write_approved(escalation, run)
+    except BaseException as exc:  # a crash or django-q2's timeout (a SystemExit)
+        run_release(run_id=run.pk, exc=exc)
+        raise
+
+
+def _write_approved(escalation: Escalation, run: Run) -> Run:
+    from salesops.services.run_conclude import write_error  # run_conclude imports us
+    from salesops.services.run_state import run_finish
+
     run.refresh_from_db()
     output = _output(escalation, None)
     recorder = StepRecorder(run)

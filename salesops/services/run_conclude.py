@@ -11,7 +11,7 @@ from typing import Any
 
 from connectors.base import CRMError
 from salesops.models import Run
-from salesops.services.escalations import escalation_open
+from salesops.services.escalations import escalation_open, escalations_supersede
 from salesops.services.run_state import TOTALS, run_finish
 from salesops.services.steps import StepRecorder
 from salesops.services.writeback import run_write_back
@@ -71,6 +71,8 @@ def write_error(
         )
     except (CRMError, ExpressionError) as exc:
         return f"write-back failed: {exc}"
+    # The CRM now holds this result: older results waiting for review are stale.
+    escalations_supersede(run=run)
     return ""
 
 

@@ -15,13 +15,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django_q.exceptions import TimeoutException
 from django_q.tasks import async_task
 
 from connectors.base import RecordRef
 from salesops.agents.base import EngineResult, RunInput
-from salesops.models import Escalation, Run, Sop, SopVersion
+from salesops.models import AgentBatchItem, Escalation, Run, Sop, SopVersion
 from salesops.services.escalations import escalation_write
 from salesops.services.plugins import engine_get
 from salesops.services.run_conclude import run_conclude, run_write
@@ -36,6 +37,9 @@ from salesops.verify.report import VerificationReport
 from salesops.verify.verifier import Judge, Origin
 
 logger = logging.getLogger(__name__)
+
+# A run in a Message Batch waits on the API (up to 24 h), not on a worker: the poller owns it.
+BATCH_HELD = (AgentBatchItem.Status.PENDING, AgentBatchItem.Status.SUCCEEDED)
 
 
 def run_key(*, sop: Sop, ref: RecordRef, event_key: str) -> str:
@@ -148,22 +152,73 @@ def run_enqueue(*, run: Run) -> None:
     )
 
 
+def runs_abandoned(*, now: datetime) -> QuerySet[Run]:
+    """Runs `running` or `writing` that no live worker holds: released, or past their lease.
+
+    The lease is the task timeout (SALESOPS["RUN_TIMEOUT"]) from the claim. Runs waiting on a
+    Message Batch are the batch poller's, not a worker's, and are left out.
+    """
+    lease = now - timedelta(seconds=settings.SALESOPS["RUN_TIMEOUT"])
+    return (
+        Run.objects.filter(state__in=(Run.State.RUNNING, Run.State.WRITING))
+        .filter(Q(started_at__lt=lease) | Q(started_at__isnull=True))
+        .exclude(state=Run.State.RUNNING, agent_batch_item__status__in=BATCH_HELD)
+    )
+
+
+def run_give_up(*, run_id: int, now: datetime) -> Run | None:
+    """Fail an abandoned run that used its attempts (SALESOPS_Q_MAX_ATTEMPTS); None if it has
+    attempts left or a worker holds it. A retry from the admin gives it one more attempt."""
+    limit = settings.SALESOPS["MAX_ATTEMPTS"]
+    run = runs_abandoned(now=now).filter(pk=run_id, attempts__gte=limit).first()
+    if run is None:
+        return None
+    reason = (
+        f"stopped after {run.attempts} attempts (SALESOPS_Q_MAX_ATTEMPTS={limit}): its worker "
+        "died or timed out each time; retry it from the admin once the cause is fixed"
+    )
+    if (
+        not runs_abandoned(now=now)
+        .filter(pk=run_id, attempts=run.attempts)
+        .update(state=Run.State.FAILED, reason=reason, finished_at=now)
+    ):
+        return None  # a worker took it back meanwhile
+    StepRecorder(run).info("abandoned", reason, status="failed")
+    run.refresh_from_db()
+    return run
+
+
+def run_release(*, run_id: int, exc: BaseException) -> None:
+    """A worker is being stopped mid-run (django-q2's timeout raises a SystemExit, which
+    `except Exception` misses): record why and release the claim for the next sweep."""
+    try:
+        run = Run.objects.get(pk=run_id)
+        name = "timeout" if isinstance(exc, TimeoutException) else "stopped"
+        why = str(exc) or type(exc).__name__
+        StepRecorder(run).info(name, f"the worker was stopped: {why}", status="failed")
+        Run.objects.filter(pk=run_id, state__in=(Run.State.RUNNING, Run.State.WRITING)).update(
+            started_at=None
+        )
+    except Exception:  # the process is going away; the lease will run out instead
+        logger.exception("could not release run %s", run_id)
+
+
 def _claim(run_id: int, now: datetime) -> str | None:
     """Claim a run with a conditional UPDATE; the row count says whether we own it.
 
     django-q2 delivers at least once, so a second delivery finds the run claimed and stops.
-    A run left `running` or `writing` past the task timeout by a dead worker is reclaimed.
+    An abandoned run (see `runs_abandoned`) is reclaimed while it has attempts left, else failed.
     """
     if Run.objects.filter(pk=run_id, state=Run.State.QUEUED).update(
         state=Run.State.RUNNING, started_at=now, attempts=F("attempts") + 1
     ):
         return "fresh"
-    stale = now - timedelta(seconds=settings.SALESOPS["RUN_TIMEOUT"])
+    limit = settings.SALESOPS["MAX_ATTEMPTS"]
     for state in (Run.State.RUNNING, Run.State.WRITING):
-        if Run.objects.filter(pk=run_id, state=state, started_at__lt=stale).update(
-            started_at=now, attempts=F("attempts") + 1
-        ):
+        held = runs_abandoned(now=now).filter(pk=run_id, state=state, attempts__lt=limit)
+        if held.update(started_at=now, attempts=F("attempts") + 1):
             return f"stale-{state}"
+    run_give_up(run_id=run_id, now=now)
     return None
 
 
@@ -191,6 +246,9 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
         logger.exception("run %s crashed", run.pk)
         reason = f"internal error: {type(exc).__name__}: {exc}"
         return run_finish(run, Run.State.FAILED, reason=reason)
+    except BaseException as exc:  # django-q2's timeout, a shutdown: the sweeper takes it back
+        run_release(run_id=run.pk, exc=exc)
+        raise
 
 
 def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> Run:
@@ -336,8 +394,7 @@ def _resume_write(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime
     recorder.info("resume", f"resumed write-back after a worker stopped (attempt {run.attempts})")
     escalation = Escalation.objects.filter(run=run, status=Escalation.Status.APPROVED).first()
     if escalation is not None:
-        Run.objects.filter(pk=run.pk).update(state=Run.State.ESCALATED)
-        return escalation_write(escalation_id=escalation.pk)
+        return escalation_write(escalation_id=escalation.pk, claimed=True)
     report = _verify_stored(run, spec, recorder, now)
     assert run.output is not None  # write_error stores the output when the run starts writing
     if not report.writable:  # cannot happen unless the stored proposal changed; never write
@@ -350,12 +407,27 @@ def _resume_write(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime
 
 
 def run_retry(*, run: Run) -> Run:
-    """Put a failed run back in the queue; its writes keep their keys, so nothing duplicates."""
+    """Put a failed run back in the queue; its writes keep their keys, so nothing duplicates.
+
+    A run that failed while writing a reviewer's approved result goes back to that write.
+    """
+    approved = Escalation.objects.filter(run=run, status=Escalation.Status.APPROVED).first()
+    state = Run.State.ESCALATED if approved else Run.State.QUEUED
     updated = Run.objects.filter(pk=run.pk, state=Run.State.FAILED).update(
-        state=Run.State.QUEUED, reason="", finished_at=None
+        state=state, reason="", finished_at=None
     )
     if not updated:
         raise ValueError(f"run {run.pk} is {run.state}; only failed runs can be retried")
     run.refresh_from_db()
-    transaction.on_commit(lambda: run_enqueue(run=run))
+    if approved is not None:
+        transaction.on_commit(lambda: escalation_write_enqueue(escalation_id=approved.pk))
+    else:
+        transaction.on_commit(lambda: run_enqueue(run=run))
     return run
+
+
+def escalation_write_enqueue(*, escalation_id: int) -> None:
+    """Hand an approved escalation's write to django-q2 (a thin shim around escalation_write)."""
+    async_task(
+        "salesops.tasks.escalation_write", escalation_id, task_name=f"escalation-{escalation_id}"
+    )

@@ -139,7 +139,8 @@ def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetim
 
 
 def schedules_install() -> None:
-    """Create (once) the django-q2 schedules: the tick and the batch poll, every minute."""
+    """Create (once) the django-q2 schedules, every minute: the tick, the batch poll and the
+    sweeper that takes back runs a dead worker or a lost task left behind."""
     from django_q.models import Schedule
 
     Schedule.objects.update_or_create(
@@ -155,6 +156,15 @@ def schedules_install() -> None:
         name="salesops-batch-poll",
         defaults={
             "func": "salesops.tasks.agent_batches_poll",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
+        name="salesops-runs-sweep",
+        defaults={
+            "func": "salesops.tasks.runs_sweep",
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,

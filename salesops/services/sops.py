@@ -22,6 +22,7 @@ from salesops.specs import (
     parse_sop,
     sop_text_normalize,
 )
+from salesops.specs.document import split_front_matter
 from salesops.specs.model import KnowledgeSkill, SopSpec, SpecError, SpecIssue
 
 
@@ -113,14 +114,11 @@ def sop_text_parse(text: str, *, source: str, fragments: dict[str, str]) -> SopS
 
 
 def _fragments_for(text: str, *, available: dict[str, str], source: str) -> dict[str, str]:
-    """The fragment texts an SOP includes, read from its front matter before full validation."""
-    import frontmatter
-    import yaml
+    """The fragment texts an SOP includes, read from its front matter before full validation.
 
-    try:
-        meta = frontmatter.loads(text).metadata
-    except (yaml.YAMLError, ValueError) as exc:
-        raise SpecError([SpecIssue(source, "front matter", f"is not valid YAML: {exc}")]) from exc
+    The same bounded reader as the parser: text and YAML limits hold before anything is built.
+    """
+    meta, _body = split_front_matter(text, source)
     includes = meta.get("include") or []
     if not isinstance(includes, list):
         return {}

@@ -29,10 +29,13 @@ def worker_env() -> dict[str, str]:
     return env
 
 
-def worker_start(*, cluster: str | None = None) -> subprocess.Popen[bytes]:
-    """`manage.py qcluster` in its own process group; `cluster` picks an ALT_CLUSTERS entry."""
+def worker_start(
+    *, cluster: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`manage.py qcluster` in its own process group; `cluster` picks an ALT_CLUSTERS entry,
+    `env` adds variables (tests: shorter timeouts, another settings module)."""
     manage = Path(settings.BASE_DIR) / "manage.py"
-    env = worker_env()
+    env = {**worker_env(), **(env or {})}
     if cluster:
         env["Q_CLUSTER_NAME"] = cluster
     return subprocess.Popen(

@@ -10,6 +10,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from salesops.inputs import InputRejected, text_check
 from salesops.specs.cel_tree import suggest
 from salesops.specs.frontmatter_schema import PATTERN_HELP
 from salesops.specs.model import SpecError, SpecIssue
@@ -43,8 +44,78 @@ _StrictLoader.add_constructor(
 )
 
 
+# Bounds on SOP, fragment and skill text (docs/sop-format.md, "Limits"); the shipped files use
+# 12,000 characters, nesting 10, 404 values and strings of 433 characters at most.
+MAX_TEXT_CHARS = 100_000
+MAX_YAML_DEPTH = 32
+MAX_YAML_VALUES = 5_000  # keys and values, aliases counted as what they expand to
+MAX_YAML_STRING = 10_000
+
+
+def sop_text_check(text: str, *, source: str) -> None:
+    """Refuse text too large or not storable (NUL, lone surrogates) before anything parses it."""
+    try:
+        text_check(text, max_length=MAX_TEXT_CHARS, where="the text")
+    except InputRejected as exc:
+        raise SpecError([SpecIssue(source, "text", exc.reason)]) from None
+
+
+def _front_matter_problem(raw: str) -> str | None:
+    """Why the YAML is too costly to load, from its event stream (linear; builds no tree).
+
+    An alias counts as the values it stands for, so an alias bomb (each anchor repeating the
+    previous one nine times) is refused here instead of exploding in what walks the data.
+    """
+    depth = values = 0
+    deepest = [0]  # the deepest level reached, per open collection (index 0: the document)
+    starts: list[tuple[str | None, int, int]] = []  # anchor, values and depth at its start
+    sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, levels) it expands to
+    for event in yaml.parse(raw, Loader=_SafeBase):
+        if isinstance(event, yaml.AliasEvent):
+            size, levels = sizes.get(event.anchor or "", (1, 0))
+            values += size
+            deepest[-1] = max(deepest[-1], depth + levels)
+        elif isinstance(event, yaml.ScalarEvent):
+            values += 1
+            if len(event.value) > MAX_YAML_STRING:
+                return (
+                    f"a value is {len(event.value)} characters long; the limit is {MAX_YAML_STRING}"
+                )
+            if event.anchor:
+                sizes[event.anchor] = (1, 0)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            values += 1
+            depth += 1
+            starts.append((event.anchor, values, depth))
+            deepest.append(depth)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, start, level = starts.pop()
+            inner = deepest.pop()
+            deepest[-1] = max(deepest[-1], inner)
+            if anchor:
+                sizes[anchor] = (values - start + 1, inner - level + 1)
+            depth -= 1
+        if values > MAX_YAML_VALUES:
+            return f"the front matter has more than {MAX_YAML_VALUES} values (aliases expanded)"
+        if max(deepest) > MAX_YAML_DEPTH:
+            return f"the front matter is nested deeper than {MAX_YAML_DEPTH} levels"
+    return None
+
+
+def _yaml_issue(exc: Exception, source: str) -> SpecError:
+    mark = getattr(exc, "problem_mark", None)
+    # +2: marks are 0-based and the opening '---' is line 1 of the file.
+    where = f" at line {mark.line + 2}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return SpecError([SpecIssue(source, FRONT_MATTER, f"invalid YAML{where}: {problem}")])
+
+
 def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
-    """Return (front matter, body); raise SpecError for missing front matter or bad YAML."""
+    """Return (front matter, body); raise SpecError for missing front matter or bad YAML.
+
+    The text is bounded first (size, encoding, YAML nesting and expanded values).
+    """
+    sop_text_check(text, source=source)
     empty = _EMPTY_FENCE.match(text)
     match = empty or _FENCE.match(text)
     if match is None:
@@ -57,15 +128,16 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
         )
     raw = "" if empty else match.group(1)
     try:
-        data = yaml.load(raw, Loader=_StrictLoader)  # a SafeLoader subclass
+        problem = _front_matter_problem(raw)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        # +2: marks are 0-based and the opening '---' is line 1 of the file.
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SpecError(
-            [SpecIssue(source, FRONT_MATTER, f"invalid YAML{where}: {problem}")]
-        ) from exc
+        raise _yaml_issue(exc, source) from exc
+    if problem:
+        raise SpecError([SpecIssue(source, FRONT_MATTER, problem)])
+    try:
+        data = yaml.load(raw, Loader=_StrictLoader)  # a SafeLoader subclass
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
+        # ValueError: a scalar its constructor refuses (2024-02-30, a 5,000-digit integer).
+        raise _yaml_issue(exc, source) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):

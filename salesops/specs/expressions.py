@@ -29,7 +29,7 @@ from celpy import celtypes
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError, Evaluator
 
-from salesops.specs import cel_runtime
+from salesops.specs import cel_runtime, cost
 from salesops.specs.cel_functions import FUNCTIONS
 from salesops.specs.model import ExpressionError
 from salesops.specs.scope import DYN, CelType, ExpressionScope
@@ -142,6 +142,13 @@ class PreparedActivation(dict[str, Any]):
 
     _cel: dict[str, Any] | None = None
     _rust: Any = _UNBUILT
+    _longest: int | None = None
+
+    def longest_list(self) -> int:
+        """The longest list in the variables (computed on first use), for the step budget."""
+        if self._longest is None:
+            self._longest = cost.longest_list(self.values())
+        return self._longest
 
     def cel(self) -> dict[str, Any]:
         """The celpy-typed variables (computed on first use)."""
@@ -165,7 +172,7 @@ class CelExpression:
     Equality is by expression text, so specs parsed twice from the same file compare equal.
     """
 
-    __slots__ = ("_names", "_program", "_rust", "field", "origin", "source", "type")
+    __slots__ = ("_names", "_program", "_rust", "cost", "field", "origin", "source", "type")
 
     def __init__(
         self,
@@ -176,8 +183,10 @@ class CelExpression:
         field: str = "",
         origin: str = "",
         rust: Any = None,
+        tree_cost: cost.TreeCost | None = None,
     ) -> None:
         self.source = source
+        self.cost = tree_cost or cost.TreeCost(depth=0, nodes=0, comprehensions=0)
         self.type = type
         self.field = field
         self.origin = origin
@@ -188,9 +197,23 @@ class CelExpression:
             frozenset(rust.variables()) if rust is not None else frozenset()
         )
 
+    def _within_budget(self, activation: dict[str, Any], budget: int) -> None:
+        """Refuse, before it starts, an evaluation whose comprehensions would run too long."""
+        if not self.cost.comprehensions:
+            return
+        if isinstance(activation, PreparedActivation):
+            longest = activation.longest_list()
+        else:
+            longest = cost.longest_list(activation.values())
+        problem = cost.steps_problem(self.cost, longest, budget)
+        if problem:
+            where = ": ".join(p for p in (self.origin, self.field) if p)
+            raise ExpressionError(f"{where + ': ' if where else ''}`{self.source}` {problem}")
+
     def evaluate(self, activation: dict[str, Any]) -> Any:
         """Evaluate against plain values; raise ExpressionError on any failure."""
         if self._rust is not None:
+            self._within_budget(activation, cost.MAX_STEPS)
             if isinstance(activation, PreparedActivation):
                 context = activation.rust_context()
             else:
@@ -209,6 +232,7 @@ class CelExpression:
 
     def evaluate_celpy(self, activation: dict[str, Any]) -> Any:
         """Evaluate with celpy (the reference evaluator); raise ExpressionError on any failure."""
+        self._within_budget(activation, cost.MAX_STEPS_CELPY)
         where = ": ".join(p for p in (self.origin, self.field) if p)
         prefix = f"{where}: " if where else ""
         try:
@@ -222,7 +246,7 @@ class CelExpression:
             raise ExpressionError(f"{prefix}`{self.source}`: {exc}") from exc
         except CELEvalError as exc:
             raise ExpressionError(f"{prefix}`{self.source}` failed: {_describe(exc)}") from exc
-        except Exception as exc:  # celpy lets some Python errors through on odd input
+        except Exception as exc:  # celpy lets some Python errors (RecursionError...) through
             raise ExpressionError(f"{prefix}`{self.source}` failed: {exc}") from exc
 
     def __eq__(self, other: object) -> bool:
@@ -241,6 +265,10 @@ def check_expression(
     """Compile and type-check; return the expression (None on failure) and every problem."""
     if not isinstance(text, str) or not text.strip():
         return None, ["expression is empty"]
+    # Measured before anything recursive sees the text (cost.py); the parser is iterative.
+    problems = cost.scan_problems(text)
+    if problems:
+        return None, problems
     try:
         tree = _ENV.compile(text)
     except CELParseError as exc:
@@ -248,13 +276,20 @@ def check_expression(
         near = f" near {text[column - 1 : column + 11]!r}" if column else ""
         at = f" at column {column}" if column else ""
         return None, [f"CEL syntax error{at}{near} in `{text}`"]
-    static_type, problems = check_tree(tree, scope.variables)
+    measured = cost.tree_cost(tree)
+    problems = cost.tree_problems(measured)
     if problems:
         return None, problems
-    program = _ENV.program(tree, functions=FUNCTIONS)
-    rust = cel_runtime.compile_program(text, tree)
+    try:
+        static_type, problems = check_tree(tree, scope.variables)
+        if problems:
+            return None, problems
+        program = _ENV.program(tree, functions=FUNCTIONS)
+        rust = cel_runtime.compile_program(text, tree)
+    except RecursionError:  # the limits above should make this unreachable; never a 500
+        return None, ["the expression is too deeply nested to check"]
     expression = CelExpression(
-        text, program, type=static_type, field=field, origin=source, rust=rust
+        text, program, type=static_type, field=field, origin=source, rust=rust, tree_cost=measured
     )
     return expression, []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from pathlib import PurePath
 from typing import Any
@@ -42,6 +44,13 @@ def _stem_issue(name: Any, source: str, kind: str) -> list[SpecIssue]:
     ]
 
 
+# Parsing is pure and a SopSpec immutable, so the same inputs share one spec: loading the
+# library parses each file once per process instead of once per caller (load, store, publish).
+_PARSED: OrderedDict[tuple[Any, ...], SopSpec] = OrderedDict()
+_PARSED_SIZE = 128
+_parsed_lock = threading.Lock()
+
+
 def parse_sop(
     text: str,
     *,
@@ -52,6 +61,43 @@ def parse_sop(
     template_exists: Callable[[str], bool] | None = None,
 ) -> SopSpec:
     """Parse one SOP file; raise SpecError listing every problem found."""
+    key = (
+        text,
+        source,
+        tuple(sorted((name, repr(fragment)) for name, fragment in fragments.items())),
+        frozenset(known_skills),
+        frozenset(offline_skills),
+        template_exists,
+    )
+    with _parsed_lock:
+        cached = _PARSED.get(key)
+        if cached is not None:
+            _PARSED.move_to_end(key)
+            return cached
+    spec = _parse_sop(
+        text,
+        source=source,
+        fragments=fragments,
+        known_skills=known_skills,
+        offline_skills=offline_skills,
+        template_exists=template_exists,
+    )
+    with _parsed_lock:
+        _PARSED[key] = spec
+        if len(_PARSED) > _PARSED_SIZE:
+            _PARSED.popitem(last=False)
+    return spec
+
+
+def _parse_sop(
+    text: str,
+    *,
+    source: str,
+    fragments: Mapping[str, Fragment],
+    known_skills: Collection[str],
+    offline_skills: Collection[str],
+    template_exists: Callable[[str], bool] | None,
+) -> SopSpec:
     data, body = split_front_matter(text, source)
     issues, bad = schema_issues(data, SOP_SCHEMA, source)
     if usable(bad, "name"):

@@ -196,3 +196,31 @@ def test_the_bulk_reject_records_the_reason(as_manager: Client, escalation: Esca
     escalation.refresh_from_db()
     assert escalation.status == Escalation.Status.REJECTED
     assert escalation.decision_note == "duplicate lead"
+
+
+HOSTILE_EDITS = {
+    "deeply nested": '{"summary": ' + "[" * 50_000 + "]" * 50_000 + "}",
+    "a 5,000-digit integer": '{"score": ' + "9" * 5000 + "}",
+    "a 4,000-digit integer": '{"score": ' + "9" * 4000 + "}",
+    "a lone surrogate": '{"summary": "\\ud800"}',
+    "a NUL character": '{"summary": "a\\u0000b"}',
+    "NaN": '{"score": NaN}',
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_EDITS)
+def test_it_shows_a_hostile_edit_as_a_field_error(
+    as_manager: Client, escalation: Escalation, name: str
+):
+    response = decide(as_manager, escalation, decision="edit", edited_result=HOSTILE_EDITS[name])
+    assert response.status_code == 200
+    assert form_errors(response)["edited_result"]
+    escalation.refresh_from_db()
+    assert escalation.status == Escalation.Status.OPEN and escalation.edited_output is None
+
+
+def test_it_names_the_limit_a_deep_edit_exceeds(as_manager: Client, escalation: Escalation):
+    response = decide(
+        as_manager, escalation, decision="edit", edited_result=HOSTILE_EDITS["deeply nested"]
+    )
+    assert "nested" in form_errors(response)["edited_result"][0]

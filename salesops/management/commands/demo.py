@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,27 @@ from salesops.selectors import runs_summary, runs_wait
 from salesops.services.batches import records_select, runs_start, sop_get
 from salesops.services.schedules import schedules_install
 from salesops.services.sops import LibraryLoadReport, library_dir, sop_library_load
-from salesops.services.workers import worker_start, worker_stop
+from salesops.services.workers import worker_env, worker_start, worker_stop
 
 DEMO_SOPS = ("lead-qualification", "follow-up", "deal-review")
+
+
+def web_start(*, addr: str) -> subprocess.Popen[bytes]:
+    """gunicorn with the production config, bound to `addr`, on this process's database."""
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:salesops.gunicorn_conf"]
+    return subprocess.Popen([*command, "--bind", addr, "salesops.wsgi"], env=worker_env())
+
+
+def web_stop(proc: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
+    """Graceful stop (SIGTERM lets workers finish their requests), then kill if it hangs."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class Command(BaseCommand):
@@ -38,6 +58,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         out = self.stdout
         call_command("migrate", interactive=False, verbosity=0)
+        # The admin's CSS and scripts, for WhiteNoise to serve: the admin is styled out of the box.
+        call_command("collectstatic", interactive=False, verbosity=0)
         report = sop_library_load()
         for issue in report.issues:
             out.write(self.style.WARNING(f"library: {issue}"))
@@ -52,12 +74,23 @@ class Command(BaseCommand):
             out.write(f"\nadmin: http://{opts['addr']}/admin/  login: {username} / {password}")
             if not opts["no_serve"]:
                 out.write(f"webhooks: http://{opts['addr']}/webhooks/local/  (Ctrl-C to stop)")
-                # A local demo: runserver serves the admin's CSS itself even with DEBUG off.
-                call_command(
-                    "runserver", opts["addr"], use_reloader=False, insecure_serving=True
-                )
+                self._serve(opts["addr"])
         finally:
             worker_stop(worker)
+
+    def _serve(self, addr: str) -> None:
+        """Serve with gunicorn, as production does, until Ctrl-C (or SIGTERM)."""
+        web = web_start(addr=addr)
+        # `kill` of this command stops gunicorn and the worker too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            code = web.wait()
+        except KeyboardInterrupt:
+            return  # the terminal's Ctrl-C reached gunicorn too; `finally` waits for it
+        finally:
+            web_stop(web)
+        if code:
+            raise CommandError(f"gunicorn exited with status {code} (is {addr} already in use?)")
 
     def _library_summary(self, report: LibraryLoadReport) -> str:
         """One line of counts, then the load_sops line of everything that did not stay as it was."""
