@@ -185,6 +185,8 @@ class SopVersionAdmin(admin.ModelAdmin):
             raise Http404("no such SOP version")
         if not self.has_view_permission(request, version):
             raise PermissionDenied
+        if request.method == "POST" and not request.user.has_perm("salesops.add_run"):
+            raise PermissionDenied  # a try starts runs (and may spend model tokens): as the API
         form = SopVersionTryForm(request.POST if request.method == "POST" else None)
         columns = []
         if request.method == "POST" and form.is_valid():

@@ -282,6 +282,11 @@ def _write_approved(escalation: Escalation, run: Run) -> Run:
     from salesops.services.run_state import run_finish
 
     run.refresh_from_db()
+    newer = _newer_result(run)
+    if newer is not None:
+        # Approved, but a newer run of this SOP already wrote (or put up) a newer result for
+        # the record while the write waited: writing the older one now would undo it.
+        return _superseded_before_write(escalation, run, newer)
     output = _output(escalation, None)
     recorder = StepRecorder(run)
     reviewer = reviewer_name(escalation.decided_by)
@@ -329,7 +334,29 @@ def _written_reason(report: VerificationReport) -> str:
     return "written after review: " + "; ".join(f"{o.id} {o.message}" for o in decided)
 
 
+def _newer_result(run: Run) -> Run | None:
+    """The newest later run of this SOP on this record that wrote, or awaits review."""
+    later = _same_sop_and_record(run).filter(pk__gt=run.pk)
+    return (
+        later.filter(state__in=SUPERSEDING_STATES).order_by("-pk").first()
+        or later.filter(escalation__status=Escalation.Status.OPEN).order_by("-pk").first()
+    )
+
+
+def _superseded_before_write(escalation: Escalation, run: Run, newer: Run) -> Run:
+    reason = f"approved, but superseded by run {newer.pk}, a newer result for this record"
+    run.state, run.reason = Run.State.ESCALATED, f"{reason}; nothing written"
+    run.save(update_fields=["state", "reason"])
+    Escalation.objects.filter(pk=escalation.pk).update(
+        status=Escalation.Status.SUPERSEDED, superseded_by=newer, decision_note=reason
+    )
+    return run
+
+
 def _reopen(escalation: Escalation, run: Run, reason: str) -> Run:
+    newer = _newer_result(run)
+    if newer is not None:  # reopening would put a second open escalation on the record
+        return _superseded_before_write(escalation, run, newer)
     run.state, run.reason = Run.State.ESCALATED, reason
     run.save(update_fields=["state", "reason"])
     Escalation.objects.filter(pk=escalation.pk).update(

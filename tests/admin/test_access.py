@@ -175,3 +175,14 @@ def test_the_sop_form_saves_an_editors_text_as_a_draft_and_refuses_to_publish_it
     assert response.status_code == 302
     latest = sop.versions.order_by("-number").first()
     assert "Renamed" in latest.text and not latest.published
+
+
+def test_a_viewer_sees_the_try_page_but_cannot_start_shadow_runs(
+    client: Client, viewer, escalation: Escalation
+):
+    url = reverse("admin:salesops_sopversion_try", args=[escalation.run.sop_version.pk])
+    as_viewer = logged_in(client, viewer)
+    assert as_viewer.get(url).status_code == 200
+    response = as_viewer.post(url, {"record_id": escalation.run.record_id})
+    assert response.status_code == 403
+    assert not escalation.run.sop.runs.filter(shadow=True).exists()

@@ -123,3 +123,25 @@ def test_the_review_queue_shows_a_superseded_escalation_with_its_newer_run(
     assert f"/admin/salesops/run/{newer.pk}/change/" in page
     listing = client.get("/admin/salesops/escalation/?status=superseded").content.decode()
     assert f"/admin/salesops/escalation/{stale.pk}/change/" in listing
+
+
+def test_an_approval_waiting_to_write_is_superseded_when_a_newer_run_wrote_first(
+    library, sample_crm, manager, django_capture_on_commit_callbacks
+):
+    from salesops.services.escalations import escalation_write
+
+    older = queued("older")
+    run_execute(run_id=older.pk)
+    stale = Escalation.objects.get(run=older)
+    with django_capture_on_commit_callbacks(execute=False):  # the write task has not run yet
+        escalation_approve(escalation=stale, user=manager, note="fine")
+    company = crm.Contact.objects.get(pk=ENTERPRISE).company
+    crm.Company.objects.filter(pk=company.pk).update(employees=120)  # now it writes directly
+    newer = queued("newer")
+    assert run_execute(run_id=newer.pk).state == Run.State.WRITTEN
+    run = escalation_write(escalation_id=stale.pk)
+    assert run.state == Run.State.ESCALATED
+    assert f"superseded by run {newer.pk}" in run.reason and "nothing written" in run.reason
+    stale.refresh_from_db()
+    assert stale.status == Escalation.Status.SUPERSEDED and stale.superseded_by_id == newer.pk
+    assert not older.writes.exists()
