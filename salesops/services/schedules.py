@@ -138,35 +138,26 @@ def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetim
     return started
 
 
+# (schedule name, task): each runs every minute.
+_SCHEDULES = (
+    ("salesops-schedule-tick", "salesops.tasks.schedule_tick"),
+    ("salesops-batch-poll", "salesops.tasks.agent_batches_poll"),
+    ("salesops-runs-sweep", "salesops.tasks.runs_sweep"),
+)
+
+
 def schedules_install() -> None:
     """Create (once) the django-q2 schedules, every minute: the tick, the batch poll and the
     sweeper that takes back runs a dead worker or a lost task left behind."""
     from django_q.models import Schedule
 
-    Schedule.objects.update_or_create(
-        name="salesops-schedule-tick",
-        defaults={
-            "func": "salesops.tasks.schedule_tick",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="salesops-batch-poll",
-        defaults={
-            "func": "salesops.tasks.agent_batches_poll",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.update_or_create(
-        name="salesops-runs-sweep",
-        defaults={
-            "func": "salesops.tasks.runs_sweep",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    for name, func in _SCHEDULES:
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": 1,
+                "repeats": -1,
+            },
+        )

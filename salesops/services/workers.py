@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -44,15 +45,32 @@ def worker_start(
 
 
 def worker_stop(proc: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
-    """Stop the cluster gracefully (SIGTERM to its group), then kill it if it hangs."""
-    import signal
+    """Stop the cluster gracefully (SIGTERM: its sentinel stops the workers in order), then
+    kill its whole process group if it hangs."""
+    process_stop(proc, timeout=timeout, group=True)
 
+
+def web_start(*, addr: str) -> subprocess.Popen[bytes]:
+    """gunicorn with the production config, bound to `addr`, on this process's database."""
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:salesops.gunicorn_conf"]
+    return subprocess.Popen([*command, "--bind", addr, "salesops.wsgi"], env=worker_env())
+
+
+def web_stop(proc: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
+    """Graceful stop (SIGTERM lets workers finish their requests), then kill if it hangs."""
+    process_stop(proc, timeout=timeout)
+
+
+def process_stop(proc: subprocess.Popen[bytes], *, timeout: float, group: bool = False) -> None:
+    """SIGTERM to the main process, then SIGKILL (to its group when `group`) after `timeout`."""
     if proc.poll() is not None:
         return
-    # SIGTERM to the cluster's main process only: its sentinel stops the workers in order.
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
         proc.wait()

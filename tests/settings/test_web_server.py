@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from django.core.management import call_command
 
-from salesops.management.commands.demo import web_start, web_stop
+from salesops.services.workers import web_start, web_stop
 
 
 def free_addr() -> str:

@@ -6,7 +6,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,27 +23,9 @@ from salesops.selectors import runs_summary, runs_wait
 from salesops.services.batches import records_select, runs_start, sop_get
 from salesops.services.schedules import schedules_install
 from salesops.services.sops import LibraryLoadReport, library_dir, sop_library_load
-from salesops.services.workers import worker_env, worker_start, worker_stop
+from salesops.services.workers import web_start, web_stop, worker_start, worker_stop
 
 DEMO_SOPS = ("lead-qualification", "follow-up", "deal-review")
-
-
-def web_start(*, addr: str) -> subprocess.Popen[bytes]:
-    """gunicorn with the production config, bound to `addr`, on this process's database."""
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:salesops.gunicorn_conf"]
-    return subprocess.Popen([*command, "--bind", addr, "salesops.wsgi"], env=worker_env())
-
-
-def web_stop(proc: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
-    """Graceful stop (SIGTERM lets workers finish their requests), then kill if it hangs."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class Command(BaseCommand):
