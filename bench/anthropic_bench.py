@@ -160,10 +160,10 @@ def overhead(emulator: Any, n: int) -> dict[str, Any]:
     served: list[float] = []  # seconds the in-process emulator spent answering (GIL shared)
     answer = emulator._messages
 
-    def timed(handler: Any, body: Any) -> None:
+    def timed(handler: Any, body: Any) -> Any:
         began = time.perf_counter()
         try:
-            answer(handler, body)
+            return answer(handler, body)
         finally:
             served.append(time.perf_counter() - began)
 

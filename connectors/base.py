@@ -7,7 +7,7 @@ so services and the pure packages can depend on it freely.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -98,13 +98,101 @@ class PropertyUpdate:
 Action = NoteAction | TaskAction | PropertyUpdate
 
 
+ActionStatus = Literal["created", "exists", "updated", "failed"]
+
+
 @dataclass(frozen=True)
 class ActionResult:
-    """What the CRM did with one action: created it, found it already done, or updated it."""
+    """What the CRM did with one action: created it, found it done, updated it, or failed.
+
+    A `failed` outcome carries the vendor's message in `error` and says whether trying again
+    later may succeed (`retriable`, with the vendor's `retry_after` seconds when it gave one),
+    so a partial batch failure (HubSpot 207, Salesforce allOrNone=false) is expressed per
+    action instead of raised for the whole batch.
+    """
 
     idempotency_key: str
-    status: Literal["created", "exists", "updated"]
+    status: ActionStatus
     external_id: str = ""
+    error: str = ""
+    retriable: bool = False
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a sync: records changed (or all records, in backfill) after a cursor.
+
+    `next_cursor` is where the next call resumes; the caller saves it after storing the page
+    and never looks inside (timestamp + id + look-back, or a vendor token: the connector's
+    business). `has_more` is False when the connector is caught up for now. `deleted_ids` are
+    records deleted or merged away since the cursor, as the CRM reports them.
+    """
+
+    records: list[CrmRecord]
+    deleted_ids: list[str]
+    next_cursor: str
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a connector declares about its CRM, so callers adapt instead of guessing.
+
+    `rate_limits` are the buckets the shared limiter enforces per connection: name ->
+    (calls, per seconds); "burst" guards every call, "search" the search endpoints, "daily" the
+    vendor's daily budget.
+    """
+
+    batch_size: int = 100
+    page_size: int = 100
+    search_limit: int | None = None  # the vendor's cap on one search's results, e.g. 10,000
+    backfill: bool = False  # a cheaper full-read mode than paging the change feed
+    deletes: bool = True  # the change feed reports deletes and merges
+    snapshots: bool = False  # webhook events carry whole records, not changed properties
+    # Calls cross a network, so 429s, 5xx, timeouts and expired sessions happen (the
+    # conformance suite's fault group runs only then).
+    transport: bool = True
+    # Webhook signatures carry a time, so a stale (replayed later) delivery is refused.
+    webhook_timestamps: bool = True
+    rate_limits: Mapping[str, tuple[int, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """One finding of `check()`: what was checked, how it stands and whether it blocks runs."""
+
+    topic: str  # identity | scopes | properties | values | rate_limit
+    status: Literal["ok", "warning", "problem"]
+    message: str
+    blocking: bool = False
+    fix: str = ""  # what `provision` (or a human) would do about it
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `check()` found: the account it reached, as whom, and one line per finding."""
+
+    account_id: str
+    user: str
+    lines: list[CheckLine]
+
+    @property
+    def blocking(self) -> list[CheckLine]:
+        return [line for line in self.lines if line.blocking]
+
+
+@dataclass(frozen=True)
+class WebhookResponse:
+    """The HTTP answer a connector wants sent for a webhook delivery (its vendor's format)."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -116,6 +204,10 @@ class CrmEvent:
     `event_id` is the CRM's id for the event, the dedupe key. `origin` is "salesops" when the
     change came from our own write-back (HubSpot's changeSource, Salesforce's last-modified
     user): the router records such events but starts no runs, so an SOP never loops on itself.
+    A *snapshot* event ("<object>.snapshot", e.g. a Salesforce Outbound Message) carries the
+    record's neutral fields in `snapshot` and no changed-field list: the router diffs it
+    against the record mirror into `created` / `property_changed` events. `account_id` is
+    the vendor account the event says it came from ("" when the payload does not say).
     """
 
     event_id: str
@@ -126,6 +218,8 @@ class CrmEvent:
     value: Any = None
     source: str = "local"
     origin: str = ""
+    snapshot: Mapping[str, Any] | None = None
+    account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,12 +254,17 @@ class RecordNotFound(PermanentCRMError):
 
 @runtime_checkable
 class CrmConnector(Protocol):
-    """What salesops needs from a CRM. All names are neutral; vendor types stay inside."""
+    """What salesops needs from a CRM (protocol version 2). All names are neutral; vendor
+    types stay inside. Every connector passes `connectors/testing.py`."""
 
     kind: str
+    capabilities: Capabilities
 
-    def iter_changed(self, object_type: str, since: datetime | None) -> Iterator[CrmRecord]:
-        """Yield records of `object_type` modified after `since` (all when None), oldest first.
+    def read_page(self, object_type: str, cursor: str | None, *, backfill: bool = False) -> Page:
+        """The next page of `object_type` after `cursor` (None: from the beginning).
+
+        `backfill=True` asks for the connector's cheaper full-read mode where it declares one
+        (`capabilities.backfill`); its cursor is only valid for backfill calls.
 
         Raises:
             RetriableCRMError, PermanentCRMError.
@@ -183,9 +282,19 @@ class CrmConnector(Protocol):
     def apply(self, actions: Sequence[Action]) -> list[ActionResult]:
         """Perform notes, tasks and property updates, idempotently by `idempotency_key`.
 
+        Returns one result per action, in order; an action the CRM refused is a `failed`
+        result (a missing record is a permanent one), not an exception.
+
         Raises:
-            RecordNotFound: the target record is gone.
-            RetriableCRMError, PermanentCRMError.
+            RetriableCRMError, PermanentCRMError: the whole call failed (auth, 429, 5xx).
+        """
+        ...
+
+    def check(self, *, provision: bool = False) -> CheckReport:
+        """Identity, permissions, the properties SOPs need and rate-limit headroom.
+
+        With `provision`, first create what the connector may create itself (custom
+        properties), and report what it could not.
         """
         ...
 
@@ -195,4 +304,8 @@ class CrmConnector(Protocol):
 
     def parse_webhook(self, request: WebhookRequest) -> list[CrmEvent]:
         """Turn an authentic webhook body into neutral events. Raises ValueError on bad input."""
+        ...
+
+    def webhook_response(self, events: Sequence[CrmEvent], error: str | None) -> WebhookResponse:
+        """The answer for a delivery: `events` stored (or `error`, why it was refused)."""
         ...

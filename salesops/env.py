@@ -101,3 +101,116 @@ def env_header(name: str) -> str | None:
     if not _HEADER.fullmatch(raw):
         raise ConfigError(f"{name}={raw!r} is not an HTTP header name (e.g. X-Forwarded-Proto)")
     return "HTTP_" + raw.upper().replace("-", "_")
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Comma-separated Fernet keys, newest first; each must be a valid key (never echoed)."""
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in env_str(name).split(",") if key.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            # The position, not the value: the value is a secret and goes to logs from here.
+            raise ConfigError(
+                f"{name}: key {position} of {len(keys)} is not a Fernet key (32 url-safe "
+                'base64-encoded bytes; make one with `python -c "from cryptography.fernet '
+                'import Fernet; print(Fernet.generate_key().decode())"`)'
+            ) from None
+    return keys
+
+
+def env_connections() -> list[dict[str, object]]:
+    """The connections the environment defines (12-factor bootstrap), as plain specs.
+
+    Each spec: kind, slug, account_id (None: leave as is) and credentials (the keys the
+    environment manages; a None value removes that key). Applied at start-up by
+    salesops/services/connections_env.py; an incomplete set of variables is a ConfigError.
+    """
+    specs: list[dict[str, object]] = []
+    secret = env_str("SALESOPS_LOCAL_WEBHOOK_SECRET")
+    if secret:
+        specs.append(
+            {
+                "kind": "local",
+                "slug": "local",
+                "account_id": None,
+                "credentials": {"webhook_secret": secret},
+            }
+        )
+    hubspot = env_str("HUBSPOT_ACCESS_TOKEN")
+    if hubspot:
+        specs.append(
+            {
+                "kind": "hubspot",
+                "slug": _env_slug("HUBSPOT_CONNECTION_SLUG", "hubspot"),
+                "account_id": env_str("HUBSPOT_PORTAL_ID").strip() or None,
+                "credentials": {
+                    "access_token": hubspot,
+                    "client_secret": env_str("HUBSPOT_CLIENT_SECRET") or None,
+                },
+            }
+        )
+    else:
+        _env_unused("HUBSPOT_ACCESS_TOKEN", ("HUBSPOT_PORTAL_ID", "HUBSPOT_CLIENT_SECRET"))
+    salesforce = _env_salesforce()
+    if salesforce:
+        specs.append(salesforce)
+    return specs
+
+
+def _env_slug(name: str, default: str) -> str:
+    slug = env_str(name, default).strip() or default
+    if not re.fullmatch(r"[-a-zA-Z0-9_]{1,50}", slug):
+        raise ConfigError(f"{name}={slug!r} is not a slug (letters, digits, - and _)")
+    return slug
+
+
+def _env_unused(needed: str, names: tuple[str, ...]) -> None:
+    given = [name for name in names if env_str(name)]
+    if given:
+        raise ConfigError(f"{', '.join(given)} set without {needed}")
+
+
+_SALESFORCE_LOGIN = ("SALESFORCE_USERNAME", "SALESFORCE_PASSWORD")
+_SALESFORCE_SESSION = ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN")
+
+
+def _env_salesforce() -> dict[str, object] | None:
+    """A Salesforce spec from a username + password login or an instance URL + access token."""
+    values = {
+        name: env_str(name).strip()
+        for name in (
+            *_SALESFORCE_LOGIN,
+            *_SALESFORCE_SESSION,
+            "SALESFORCE_SECURITY_TOKEN",
+            "SALESFORCE_DOMAIN",
+        )
+    }
+    login = [values[name] for name in _SALESFORCE_LOGIN]
+    session = [values[name] for name in _SALESFORCE_SESSION]
+    for group in (_SALESFORCE_LOGIN, _SALESFORCE_SESSION):
+        present = [name for name in group if values[name]]
+        if present and len(present) < len(group):
+            missing = next(name for name in group if not values[name])
+            raise ConfigError(f"{present[0]} is set but {missing} is not (give both)")
+    if not any(login) and not any(session):
+        _env_unused(
+            "SALESFORCE_USERNAME or SALESFORCE_INSTANCE_URL",
+            ("SALESFORCE_SECURITY_TOKEN", "SALESFORCE_DOMAIN", "SALESFORCE_ORG_ID"),
+        )
+        return None
+    return {
+        "kind": "salesforce",
+        "slug": _env_slug("SALESFORCE_CONNECTION_SLUG", "salesforce"),
+        "account_id": env_str("SALESFORCE_ORG_ID").strip() or None,
+        "credentials": {
+            "username": values["SALESFORCE_USERNAME"] or None,
+            "password": values["SALESFORCE_PASSWORD"] or None,
+            "security_token": values["SALESFORCE_SECURITY_TOKEN"] or None,
+            "domain": values["SALESFORCE_DOMAIN"] or None,
+            "instance_url": values["SALESFORCE_INSTANCE_URL"] or None,
+            "access_token": values["SALESFORCE_ACCESS_TOKEN"] or None,
+        },
+    }

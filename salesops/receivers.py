@@ -1,4 +1,4 @@
-"""Connects the local CRM's change events to the event router (the webhook path for `local`)."""
+"""Connects the local CRM's change events to the event path every CRM's webhooks take."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ from typing import Any
 from django.dispatch import receiver
 
 from connectors.local.signals import crm_event
-from salesops.services.events import event_receive
+from salesops.models import Connection
+from salesops.services.connections import connection_for_account
+from salesops.services.events import events_accept
 
 
 @receiver(crm_event, dispatch_uid="salesops-local-crm-event")
 def on_local_crm_event(sender: Any, event: Any, **kwargs: Any) -> None:
-    event_receive(event=event)
+    """Store a local CRM change and queue its routing, as a webhook delivery would be.
+
+    The signal arrives after the CRM writer's commit; routing (SOP matching, run creation) runs
+    in a worker, never inside the writer's request.
+    """
+    connection = connection_for_account(Connection.Kind.LOCAL, event.account_id or "local")
+    events_accept(connection=connection, events=[event])

@@ -16,6 +16,8 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from salesops.env import (
     ConfigError,
     env_bool,
+    env_connections,
+    env_fernet_keys,
     env_header,
     env_hosts,
     env_int,
@@ -242,7 +244,13 @@ def _anthropic_model() -> str:
 
 # One namespaced settings dict for plug-ins, loaded lazily by dotted path.
 SALESOPS: dict[str, Any] = {
-    "CONNECTOR": env_str("SALESOPS_CONNECTOR", "local"),
+    # The connection (slug) used when none is named: manual runs, trials, batch runs.
+    "CONNECTION": env_str("SALESOPS_CONNECTION", "local"),
+    # Fernet keys for credentials at rest, newest first (services/credentials.py).
+    "ENCRYPTION_KEYS": env_fernet_keys("SALESOPS_ENCRYPTION_KEYS"),
+    # Connections the environment defines (HUBSPOT_*, SALESFORCE_*, the local webhook secret),
+    # created or updated at start-up by services/connections_env.py.
+    "ENV_CONNECTIONS": env_connections(),
     "CONNECTORS": {
         "local": "connectors.local.connector.LocalConnector",
     },
@@ -277,6 +285,18 @@ SALESOPS: dict[str, Any] = {
     # A queued run this old whose task is not waiting in the broker is enqueued again.
     "REQUEUE_AFTER": env_int("SALESOPS_REQUEUE_AFTER", 60, minimum=1),
     "RUN_CLUSTER": RUN_CLUSTER or None,
+    # A retriable CRM error (429, 5xx, timeout, dropped connection) during a run's read, its
+    # write-back or an approval's write re-queues that work after the vendor's Retry-After, or
+    # after exponential backoff with jitter (BASE * 2^n seconds, at most MAX_DELAY), at most
+    # CRM_MAX_RETRIES times; then the run fails with the reason (services/run_state.py).
+    "CRM_MAX_RETRIES": env_int("SALESOPS_CRM_MAX_RETRIES", 5, minimum=0),
+    "CRM_RETRY_BASE": env_int("SALESOPS_CRM_RETRY_BASE", 30, minimum=1),
+    "CRM_RETRY_MAX_DELAY": env_int("SALESOPS_CRM_RETRY_MAX_DELAY", 900, minimum=1),
+    # Seconds a CRM call waits for a token of its connection's shared rate limiter before it
+    # gives up with a retriable error (services/ratelimit.py).
+    "RATE_LIMIT_MAX_WAIT": env_int("SALESOPS_RATE_LIMIT_MAX_WAIT", 30, minimum=0),
+    # Below this share (percent) of its daily CRM budget, a connection starts no scheduled runs.
+    "DAILY_BUDGET_RESERVE": env_int("SALESOPS_DAILY_BUDGET_RESERVE", 10, minimum=0),
     # Scheduled runs on the anthropic engine may go through the Message Batches API (half price).
     "BATCH_SCHEDULED_RUNS": env_bool("SALESOPS_BATCH_SCHEDULED_RUNS", False),
     "BATCH_MIN_RUNS": env_int("SALESOPS_BATCH_MIN_RUNS", 20, minimum=1),

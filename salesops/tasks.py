@@ -10,6 +10,7 @@ from salesops.services import (
     runs,
     schedules,
     sweeper,
+    sync,
 )
 
 
@@ -29,12 +30,21 @@ def schedule_tick() -> int:
     return schedules.schedule_tick()
 
 
-def mirror_sync() -> int:
-    return schedules.mirror_sync()
+def sync_connection(connection_id: int) -> int:
+    result = sync.connection_sync_scheduled(connection_id=connection_id)
+    return result.records if result else 0
+
+
+def syncs_enqueue() -> int:
+    return sync.syncs_enqueue()
 
 
 def webhook_event_route(webhook_event_id: int) -> int:
     return len(events.webhook_event_route(webhook_event_id=webhook_event_id))
+
+
+def webhook_events_route(webhook_event_ids: list[int]) -> int:
+    return len(events.webhook_events_route(webhook_event_ids=webhook_event_ids))
 
 
 def agent_batches_poll() -> int:

@@ -19,3 +19,11 @@ def run_now(sop_name: str, record_id: str, *, key: str = "t", shadow: bool = Fal
         enqueue=False,
     )
     return run_execute(run_id=run.pk)
+
+
+def mirror_sync() -> int:
+    """Sync the default connection's record mirror (the scheduled sync task's job); records."""
+    from salesops.services.connections import connection_default
+    from salesops.services.sync import connection_sync
+
+    return connection_sync(connection=connection_default(), force=True).records

@@ -54,14 +54,15 @@ class RecordAdmin(admin.ModelAdmin):
 
 @admin.register(m.Owner)
 class OwnerAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "email")
+    list_display = ("id", "account", "name", "email")
+    list_filter = ("account",)
     search_fields = ("id", "name", "email")
 
 
 @admin.register(m.Company)
 class CompanyAdmin(RecordAdmin):
     list_display = ("id", "name", "domain", "industry", "employees", "country", "owner")
-    list_filter = ("industry", "country", "customer_status", "owner")
+    list_filter = ("account", "industry", "country", "customer_status", "owner")
     search_fields = ("id", "name", "domain")
 
 
@@ -79,7 +80,7 @@ class ContactAdmin(RecordAdmin):
         "ai_tier",
         "owner",
     )
-    list_filter = ("lifecycle_stage", "lead_status", "ai_tier", "email_opt_out", "owner")
+    list_filter = ("account", "lifecycle_stage", "lead_status", "ai_tier", "email_opt_out", "owner")
     list_select_related = ("owner", "company")
     raw_id_fields = ("owner", "company")
     search_fields = ("id", "first_name", "last_name", "email", "company__name")
@@ -99,7 +100,7 @@ class DealAdmin(RecordAdmin):
         "ai_health",
         "owner",
     )
-    list_filter = ("stage", "forecast_category", "ai_health", "owner")
+    list_filter = ("account", "stage", "forecast_category", "ai_health", "owner")
     list_select_related = ("owner", "company")
     raw_id_fields = ("owner", "company", "contacts")
     search_fields = ("id", "name", "company__name")
@@ -108,7 +109,7 @@ class DealAdmin(RecordAdmin):
 @admin.register(m.Activity)
 class ActivityAdmin(admin.ModelAdmin):
     list_display = ("id", "timestamp", "kind", "subject", "contact", "company", "deal")
-    list_filter = ("kind", "ai_generated", "direction")
+    list_filter = ("account", "kind", "ai_generated", "direction")
     list_select_related = ("contact", "company", "deal")
     raw_id_fields = ("contact", "company", "deal")
     search_fields = ("id", "subject", "body")
@@ -128,8 +129,24 @@ class NoteAdmin(admin.ModelAdmin):
 @admin.register(m.Task)
 class TaskAdmin(admin.ModelAdmin):
     list_display = ("id", "created_at", "subject", "due_date", "priority", "status", "owner")
-    list_filter = ("status", "priority", "owner")
+    list_filter = ("account", "status", "priority", "owner")
     list_select_related = ("owner", "contact", "company", "deal")
     search_fields = ("idempotency_key", "subject", "body")
     readonly_fields = ("idempotency_key", "activity", "contact", "company", "deal", "created_at")
     ordering = ("-created_at",)
+
+
+@admin.register(m.DeletedRecord)
+class DeletedRecordAdmin(admin.ModelAdmin):
+    """Tombstones the sync reads as deletes: a history, never edited by hand."""
+
+    list_display = ("deleted_at", "account", "object_type", "record_id")
+    list_filter = ("account", "object_type")
+    search_fields = ("record_id",)
+    ordering = ("-deleted_at",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False

@@ -2,17 +2,19 @@
 
 Property values come back as Python types by neutral field type: string -> str (None when
 empty), int -> int, double -> float, bool -> bool, timestamp -> aware datetime, date -> date,
-owner -> the owner's id.
+owner -> the owner's id. Each instance is one account ("portal") of the local CRM: every read,
+write and event is confined to it, and another account's record is `RecordNotFound`.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
@@ -20,24 +22,36 @@ from connectors.base import (
     Action,
     ActionResult,
     Activity,
+    Capabilities,
+    CheckLine,
+    CheckReport,
+    CRMError,
     CrmEvent,
     CrmRecord,
     NoteAction,
+    Page,
     PermanentCRMError,
     PropertyUpdate,
-    RecordNotFound,
     RecordRef,
+    RetriableCRMError,
     TaskAction,
     WebhookRequest,
+    WebhookResponse,
 )
 from connectors.local import models as m
 from connectors.local import signals
+from connectors.local.feed import cursor_decode, keyset_page
 from connectors.local.webhook import webhook_events_parse, webhook_signature_refusal
-from salesops.specs.record_model import OBJECT_FIELDS, RELATIONS
+from connectors.local.writes import ai_write, model_get, properties_set, record_get
+from connectors.record_model import OBJECT_FIELDS, RELATIONS
+from connectors.vocabulary import VOCABULARY, unmapped_values, value_to_neutral
 
 BATCH_SIZE = 500
-# Set by the CRM itself; a write would rewrite history.
-READ_ONLY_PROPERTIES = frozenset({"created_at"})
+# Longer than any local CRM transaction (the task timeout): rows committed that late are
+# still read by the next sync.
+LOOKBACK_SECONDS = 300.0
+
+ValueMapping = Mapping[str, Mapping[str, str]]
 
 # To-many relations per object type, (name, related object type); the model related names
 # match the record model's relation names, which are also the association keys.
@@ -47,22 +61,40 @@ _MANY: dict[str, list[tuple[str, str]]] = {
 
 
 class LocalConnector:
-    """The local CRM. `webhook_secret` signs its JSON webhook; `clock` stamps AI writes."""
+    """One account of the local CRM. `webhook_secret` signs its JSON webhook, `mapping`
+    translates its stored values to the neutral vocabulary, `clock` stamps AI writes."""
 
     kind = "local"
 
     def __init__(
-        self, *, webhook_secret: str = "", clock: Callable[[], datetime] | None = None
+        self,
+        *,
+        webhook_secret: str = "",
+        account: str = m.DEFAULT_ACCOUNT,
+        mapping: ValueMapping | None = None,
+        page_size: int | None = None,
+        lookback_seconds: float = LOOKBACK_SECONDS,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        if not account:
+            raise ValueError("a local connection needs an account id")
         self.webhook_secret = webhook_secret
+        self.account = account
+        self.mapping: ValueMapping = mapping or {}
+        self.lookback = timedelta(seconds=lookback_seconds)
         self.clock = clock or timezone.now
+        size = page_size or BATCH_SIZE
+        # No HTTP between us and the CRM: no 429s, 5xx or sessions to expire.
+        self.capabilities = Capabilities(
+            batch_size=BATCH_SIZE, page_size=size, deletes=True, snapshots=True, transport=False
+        )
 
     # -- reads -----------------------------------------------------------------------------
 
     def iter_changed(self, object_type: str, since: datetime | None) -> Iterator[CrmRecord]:
-        """Records changed after `since`, oldest first, read in keyset-paginated batches."""
-        model = _model(object_type)
-        base = _with_relations(model.objects.order_by("updated_at", "id"), object_type)
+        """Deprecated: use `read_page`. Records changed after `since`, oldest first."""
+        base = self._with_relations(self._records(object_type), object_type)
+        base = base.order_by("updated_at", "id")
         if since is not None:
             if since.tzinfo is None:
                 since = since.replace(tzinfo=UTC)  # naive cursors are UTC by convention
@@ -75,104 +107,131 @@ class LocalConnector:
                     Q(updated_at__gt=last[0]) | Q(updated_at=last[0], id__gt=last[1])
                 )
             rows = list(page[:BATCH_SIZE])
-            yield from (_record(row) for row in rows)
+            yield from (self._record(row) for row in rows)
             if len(rows) < BATCH_SIZE:
                 return
             last = (rows[-1].updated_at, rows[-1].id)
 
+    def read_page(self, object_type: str, cursor: str | None, *, backfill: bool = False) -> Page:
+        """Records changed and ids deleted after `cursor`, one page of each (see `feed`).
+
+        The local CRM has no cheaper full read, so `backfill` pages the same feed.
+        """
+        state = cursor_decode(cursor, object_type=object_type, account=self.account)
+        size = self.capabilities.page_size
+        rows, records_state, more_records = keyset_page(
+            self._with_relations(self._records(object_type), object_type),
+            "updated_at",
+            state.records,
+            size=size,
+            lookback=self.lookback,
+        )
+        tombs = m.DeletedRecord.objects.filter(account=self.account, object_type=object_type)
+        dead, deletes_state, more_deletes = keyset_page(
+            tombs, "deleted_at", state.deletes, size=size, lookback=self.lookback
+        )
+        dead_ids = list(dict.fromkeys(t.record_id for t in dead))
+        # A deleted id used again (a reload of sample data) is alive: report the record only.
+        alive = set(self._records(object_type).filter(pk__in=dead_ids).values_list("pk", flat=True))
+        next_state = type(state)(object_type, self.account, records_state, deletes_state)
+        return Page(
+            records=[self._record(row) for row in rows],
+            deleted_ids=[i for i in dead_ids if i not in alive],
+            next_cursor=next_state.encode(),
+            has_more=more_records or more_deletes,
+        )
+
     def get_many(self, object_type: str, ids: Sequence[str]) -> list[CrmRecord]:
         """Records by id with associations, in request order; missing ids are left out."""
-        model = _model(object_type)
         wanted = list(dict.fromkeys(ids))
         found: dict[str, CrmRecord] = {}
         for start in range(0, len(wanted), BATCH_SIZE):
             chunk = wanted[start : start + BATCH_SIZE]
-            for row in _with_relations(model.objects.filter(pk__in=chunk), object_type):
-                found[row.pk] = _record(row)
+            rows = self._records(object_type).filter(pk__in=chunk)
+            for row in self._with_relations(rows, object_type):
+                found[row.pk] = self._record(row)
         return [found[i] for i in wanted if i in found]
 
     def activities(self, ref: RecordRef, *, limit: int = 50) -> list[Activity]:
         """Newest first. A contact's timeline also holds the activities on its deals."""
-        record = _record_get(ref)
+        record = record_get(ref, self.account)
         if ref.object_type == "contact":
             # Deal activities (a demo logged on the deal) are part of the person's story.
             where = Q(contact_id=record.pk) | Q(deal__contacts=record.pk)
         else:
             where = Q(**{f"{ref.object_type}_id": record.pk})
-        rows = m.Activity.objects.filter(where).distinct().order_by("-timestamp", "-id")
+        rows = m.Activity.objects.filter(where, account=self.account)
+        rows = rows.distinct().order_by("-timestamp", "-id")
         return [_activity(row) for row in rows[: max(limit, 0)]]
 
     # -- writes ----------------------------------------------------------------------------
 
     def apply(self, actions: Sequence[Action]) -> list[ActionResult]:
-        """Apply all actions in one transaction: all take effect, or none (on an error)."""
-        with transaction.atomic(), signals.writes_by_salesops():
-            return [self._apply_one(action) for action in actions]
+        """Apply each action in its own savepoint; a refused one is a `failed` result."""
+        results: list[ActionResult] = []
+        with signals.writes_by_salesops():
+            for action in actions:
+                try:
+                    with transaction.atomic():
+                        results.append(self._apply_one(action))
+                except RetriableCRMError as exc:
+                    results.append(_failed(action, exc, retriable=True))
+                except (CRMError, ValidationError, ValueError, TypeError) as exc:
+                    # Bad input for this one action (Django's own checks included): permanent.
+                    results.append(_failed(action, exc, retriable=False))
+        return results
 
     def _apply_one(self, action: Action) -> ActionResult:
         if isinstance(action, PropertyUpdate):
-            return self._properties_set(action)
+            return properties_set(action, self.account, self.mapping)
         if isinstance(action, NoteAction | TaskAction):
-            return self._ai_write(action)
+            return ai_write(action, self.account, self.clock())
         raise PermanentCRMError(f"unsupported action {type(action).__name__}")
 
-    def _properties_set(self, action: PropertyUpdate) -> ActionResult:
-        model = _model(action.record.object_type)
-        try:
-            record = model.objects.select_for_update().get(pk=action.record.id)
-        except model.DoesNotExist:
-            raise RecordNotFound(f"{action.record} does not exist") from None
-        for prop, value in action.properties.items():
-            attname, coerced = _property_coerce(model, action.record.object_type, prop, value)
-            setattr(record, attname, coerced)
-        record.save()  # events for ai_* properties are never sent (signals.is_ai_owned)
-        return ActionResult(action.idempotency_key, "updated", external_id=record.pk)
+    # -- health ----------------------------------------------------------------------------
 
-    def _ai_write(self, action: NoteAction | TaskAction) -> ActionResult:
-        record = _record_get(action.record)
-        write_model: type[m.Note | m.Task] = m.Note if action.kind == "note" else m.Task
-        existing = write_model.objects.filter(idempotency_key=action.idempotency_key).first()
-        if existing is not None:
-            return ActionResult(action.idempotency_key, "exists", f"{action.kind}-{existing.pk}")
-        link = {action.record.object_type: record}
-        owner_id = getattr(action, "owner_id", None)
-        if owner_id and not m.Owner.objects.filter(pk=owner_id).exists():
-            raise PermanentCRMError(f"task on {action.record}: unknown owner {owner_id!r}")
-        now = self.clock()
-        digest = hashlib.sha256(f"{action.kind}:{action.idempotency_key}".encode()).hexdigest()
-        try:
-            with transaction.atomic():  # a savepoint, so a lost race leaves apply() usable
-                # The timeline entry reps see; ai_generated keeps it from firing events.
-                activity = m.Activity.objects.create(
-                    id=f"ai-{digest[:16]}",
-                    kind=action.kind,
-                    timestamp=now,
-                    subject=getattr(action, "subject", ""),
-                    body=action.body,
-                    ai_generated=True,
-                    **link,
+    def check(self, *, provision: bool = False) -> CheckReport:
+        """Identity, properties (columns by construction), unmapped values, webhook secret."""
+        owners = m.Owner.objects.filter(account=self.account).count()
+        lines = [
+            CheckLine("identity", "ok", f"local CRM account {self.account!r} ({owners} owners)"),
+            *_properties_lines(),
+            *self._values_lines(),
+            CheckLine("rate_limit", "ok", "no rate limit"),
+        ]
+        if provision:
+            lines.append(
+                CheckLine("provision", "ok", "nothing to provision: every property is a column")
+            )
+        if not self.webhook_secret:
+            lines.append(
+                CheckLine(
+                    "webhook",
+                    "warning",
+                    "no webhook secret: the local webhook endpoint refuses every delivery",
+                    fix="set the connection's webhook_secret credential",
                 )
-                write: m.Note | m.Task
-                if isinstance(action, TaskAction):
-                    write = m.Task.objects.create(
-                        subject=action.subject,
-                        body=action.body,
-                        due_date=action.due_date,
-                        priority=action.priority,
-                        owner_id=action.owner_id or getattr(record, "owner_id", None),
-                        **_ai_common(action, activity, now, link),
+            )
+        return CheckReport(account_id=self.account, user="salesops", lines=lines)
+
+    def _values_lines(self) -> list[CheckLine]:
+        lines = []
+        for field in VOCABULARY:
+            object_type, _, prop = field.partition(".")
+            stored = self._records(object_type).exclude(**{prop: ""})
+            values = sorted(set(stored.values_list(prop, flat=True)))
+            unmapped = unmapped_values(field, values, self.mapping)
+            if unmapped:
+                shown = ", ".join(repr(v) for v in unmapped[:10])
+                lines.append(
+                    CheckLine(
+                        "values",
+                        "warning",
+                        f"{field}: stored values with no neutral value: {shown}",
+                        fix=f'map them in the connection\'s mapping["{field}"]',
                     )
-                else:
-                    write = m.Note.objects.create(
-                        body=action.body, **_ai_common(action, activity, now, link)
-                    )
-        except IntegrityError:
-            # Another worker applied the same key between our check and insert.
-            existing = write_model.objects.filter(idempotency_key=action.idempotency_key).first()
-            if existing is None:
-                raise PermanentCRMError(f"cannot write {action.kind} on {action.record}") from None
-            return ActionResult(action.idempotency_key, "exists", f"{action.kind}-{existing.pk}")
-        return ActionResult(action.idempotency_key, "created", f"{action.kind}-{write.pk}")
+                )
+        return lines or [CheckLine("values", "ok", "every stored pick-list value is neutral")]
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -188,49 +247,84 @@ class LocalConnector:
         )
 
     def parse_webhook(self, request: WebhookRequest) -> list[CrmEvent]:
-        """The body's events as neutral CrmEvents. Raises ValueError on a malformed body."""
-        return webhook_events_parse(request.body)
+        """The body's events as neutral CrmEvents. Raises ValueError on a malformed body or a
+        delivery that names another account."""
+        events = webhook_events_parse(request.body, mapping=self.mapping)
+        for event in events:
+            if event.account_id and event.account_id != self.account:
+                raise ValueError(
+                    f"delivery is for account {event.account_id!r}, "
+                    f"this connection is {self.account!r}"
+                )
+        return events
+
+    def webhook_response(self, events: Sequence[CrmEvent], error: str | None) -> WebhookResponse:
+        """A JSON body: the count received, or the reason for a refusal."""
+        body = {"error": error} if error else {"received": len(events)}
+        return WebhookResponse(400 if error else 200, json.dumps(body).encode())
+
+    # -- rows ------------------------------------------------------------------------------
+
+    def _records(self, object_type: str) -> models.QuerySet[Any]:
+        return model_get(object_type).objects.filter(account=self.account)
+
+    def _with_relations(self, qs: models.QuerySet[Any], object_type: str) -> models.QuerySet[Any]:
+        # Only ids are needed for associations: one extra query per relation per batch.
+        # A company's contacts and deals hang on their company FK; prefetch matches on it,
+        # so it must be loaded too or each row fetches it on its own (N+1).
+        fields = ("id", "company_id") if object_type == "company" else ("id",)
+        prefetches = [
+            Prefetch(
+                name,
+                queryset=m.RECORD_MODELS[related]
+                .objects.filter(account=self.account)
+                .only(*fields),
+            )
+            for name, related in _MANY[object_type]
+        ]
+        return qs.prefetch_related(*prefetches)
+
+    def _record(self, row: m.CrmRecordModel) -> CrmRecord:
+        object_type = row.object_type
+        props = {
+            name: value_to_neutral(
+                f"{object_type}.{name}",
+                None if (value := getattr(row, attname)) == "" else value,
+                self.mapping,
+            )
+            for name, attname in m.neutral_fields(object_type).items()
+        }
+        associations: dict[str, list[str]] = {}
+        if object_type in ("contact", "deal"):
+            company_id = row.company_id  # type: ignore[attr-defined]
+            associations["company"] = [company_id] if company_id else []
+        for name, _related in _MANY[object_type]:
+            associations[name] = sorted(r.pk for r in getattr(row, name).all())
+        return CrmRecord(object_type, row.pk, props, row.updated_at, associations)
 
 
-def _model(object_type: str) -> type[m.CrmRecordModel]:
-    try:
-        return m.RECORD_MODELS[object_type]
-    except KeyError:
-        raise PermanentCRMError(f"unknown object type {object_type!r}") from None
-
-
-def _record_get(ref: RecordRef) -> m.CrmRecordModel:
-    model = _model(ref.object_type)
-    record = model.objects.filter(pk=ref.id).first()
-    if record is None:
-        raise RecordNotFound(f"{ref} does not exist")
-    return record
-
-
-def _with_relations(qs: models.QuerySet[Any], object_type: str) -> models.QuerySet[Any]:
-    # Only ids are needed for associations: one extra query per relation per batch.
-    # A company's contacts and deals hang on their company FK; prefetch matches on it, so it
-    # must be loaded too or each row fetches it on its own (N+1).
-    fields = ("id", "company_id") if object_type == "company" else ("id",)
-    prefetches = [
-        Prefetch(name, queryset=m.RECORD_MODELS[related].objects.only(*fields))
-        for name, related in _MANY[object_type]
-    ]
-    return qs.prefetch_related(*prefetches)
-
-
-def _record(row: m.CrmRecordModel) -> CrmRecord:
-    object_type = row.object_type
-    props = {
-        name: None if (value := getattr(row, attname)) == "" else value
+def _properties_lines() -> list[CheckLine]:
+    missing = [
+        f"{object_type}.{name}"
+        for object_type, model in m.RECORD_MODELS.items()
         for name, attname in m.neutral_fields(object_type).items()
-    }
-    associations: dict[str, list[str]] = {}
-    if object_type in ("contact", "deal"):
-        associations["company"] = [row.company_id] if row.company_id else []  # type: ignore[attr-defined]
-    for name, _related in _MANY[object_type]:
-        associations[name] = sorted(r.pk for r in getattr(row, name).all())
-    return CrmRecord(object_type, row.pk, props, row.updated_at, associations)
+        if not hasattr(model, attname)
+    ]
+    if missing:
+        return [CheckLine("properties", "problem", f"missing: {', '.join(missing)}", True)]
+    count = sum(len(f) for f in OBJECT_FIELDS.values())
+    return [CheckLine("properties", "ok", f"all {count} neutral properties are columns")]
+
+
+def _failed(action: Action, exc: Exception, *, retriable: bool) -> ActionResult:
+    retry_after = getattr(exc, "retry_after", None)
+    return ActionResult(
+        action.idempotency_key,
+        "failed",
+        error=str(exc),
+        retriable=retriable,
+        retry_after=retry_after,
+    )
 
 
 def _activity(row: m.Activity) -> Activity:
@@ -244,74 +338,3 @@ def _activity(row: m.Activity) -> Activity:
         outcome=row.outcome,
         ai_generated=row.ai_generated,
     )
-
-
-def _ai_common(
-    action: NoteAction | TaskAction, activity: m.Activity, now: datetime, link: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "idempotency_key": action.idempotency_key,
-        "activity": activity,
-        "created_at": now,
-        **link,
-    }
-
-
-def _property_coerce(
-    model: type[m.CrmRecordModel], object_type: str, prop: str, value: Any
-) -> tuple[str, Any]:
-    """Check one neutral property write and convert it to the column's value."""
-    fields = OBJECT_FIELDS[object_type]
-    if prop not in fields:
-        raise PermanentCRMError(f"{object_type} has no property {prop!r}")
-    if prop in READ_ONLY_PROPERTIES:
-        raise PermanentCRMError(f"{object_type}.{prop} is read-only")
-    attname = m.neutral_fields(object_type)[prop]
-    column = model._meta.get_field(attname.removesuffix("_id") if prop == "owner" else attname)
-    where = f"{object_type}.{prop}"
-    if value is None:
-        if fields[prop] == "string":
-            return attname, ""
-        if not column.null:
-            raise PermanentCRMError(f"{where} cannot be empty")
-        return attname, None
-    if prop == "owner":
-        if not m.Owner.objects.filter(pk=value).exists():
-            raise PermanentCRMError(f"{where}: unknown owner {value!r}")
-        return attname, str(value)
-    return attname, _typed(fields[prop], value, where)
-
-
-def _typed(kind: str, value: Any, where: str) -> Any:
-    ok: bool
-    if kind == "string":
-        ok = isinstance(value, str)
-    elif kind == "bool":
-        ok = isinstance(value, bool)
-    elif kind == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif kind == "double":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif kind == "timestamp":
-        value, ok = _parsed(value, datetime, where)
-        if ok and value.tzinfo is None:
-            raise PermanentCRMError(f"{where}: timestamp needs a UTC offset")
-    else:
-        value, ok = _parsed(value, date, where)
-        if isinstance(value, datetime):
-            value = value.date()
-    if not ok:
-        raise PermanentCRMError(f"{where}: expected {kind}, got {value!r}")
-    return value
-
-
-def _parsed(value: Any, typ: type[date], where: str) -> tuple[Any, bool]:
-    if isinstance(value, typ):
-        return value, True
-    if isinstance(value, str):
-        try:
-            return typ.fromisoformat(value), True
-        except ValueError:
-            raise PermanentCRMError(f"{where}: not ISO-8601: {value!r}") from None
-    return value, False

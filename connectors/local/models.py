@@ -1,6 +1,6 @@
 """The local CRM's tables: owners, companies, contacts, deals, their activities, AI notes/tasks.
 
-Neutral properties (salesops/specs/record_model.py) are typed columns with the same names,
+Neutral properties (connectors/record_model.py) are typed columns with the same names,
 except `owner`, a foreign key whose `owner_id` holds the neutral value. Empty strings stand
 for "unknown"; the connector reports them as None.
 """
@@ -11,11 +11,13 @@ import uuid
 from typing import Any, ClassVar, Self
 
 from django.db import models
+from django.db.models.signals import post_delete
 from django.utils import timezone
 
 from connectors.local import signals
-from salesops.specs.record_model import OBJECT_FIELDS
+from connectors.record_model import OBJECT_FIELDS
 
+DEFAULT_ACCOUNT = "local"
 ACTIVITY_KINDS = [(k, k) for k in ("call", "email", "meeting", "note", "task")]
 DIRECTIONS = [("inbound", "inbound"), ("outbound", "outbound")]
 
@@ -37,6 +39,11 @@ def activity_id_new() -> str:
     return f"a-{uuid.uuid4().hex[:10]}"
 
 
+def account_field() -> models.CharField[str, str]:
+    """The account ("portal") a row belongs to: two local connections are two separate CRMs."""
+    return models.CharField(max_length=64, default=DEFAULT_ACCOUNT, db_index=True)
+
+
 def neutral_fields(object_type: str) -> dict[str, str]:
     """Neutral property name -> model attribute name for one object type."""
     return {name: "owner_id" if name == "owner" else name for name in OBJECT_FIELDS[object_type]}
@@ -44,6 +51,7 @@ def neutral_fields(object_type: str) -> dict[str, str]:
 
 class Owner(models.Model):
     id = models.CharField(max_length=64, primary_key=True)
+    account = account_field()
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)
 
@@ -59,6 +67,7 @@ class CrmRecordModel(models.Model):
     # stubs cannot see on an abstract base (the connector works on type[CrmRecordModel]).
     objects: ClassVar[models.Manager[Self]]
 
+    account = account_field()
     owner = models.ForeignKey(Owner, null=True, blank=True, on_delete=models.SET_NULL)
     country = models.CharField(max_length=100, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
@@ -195,6 +204,7 @@ class Activity(models.Model):
     """A timeline entry; AI-written notes and tasks appear here with ai_generated=True."""
 
     id = models.CharField(max_length=64, primary_key=True, default=activity_id_new)
+    account = account_field()
     kind = models.CharField(max_length=20, choices=ACTIVITY_KINDS)
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)
     subject = models.CharField(max_length=300, blank=True)
@@ -221,6 +231,8 @@ class Activity(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         creating = self._state.adding
+        if creating and (linked := self.linked_records()):
+            self.account = linked[0].account  # an activity lives in its records' account
         super().save(*args, **kwargs)
         if creating and not self.ai_generated:
             self._last_activity_bump()
@@ -254,11 +266,18 @@ class AiWrite(models.Model):
     activity = models.OneToOneField(
         Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    account = account_field()
+    idempotency_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         abstract = True
+        # Keys are unique per account: two local "portals" are two CRMs.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"], name="%(class)s_account_key_unique"
+            )
+        ]
 
     @property
     def record(self) -> CrmRecordModel | None:
@@ -267,6 +286,9 @@ class AiWrite(models.Model):
 
 class Note(AiWrite):
     body = models.TextField()
+
+    class Meta(AiWrite.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"note {self.pk} on {self.record}"
@@ -280,8 +302,31 @@ class Task(AiWrite):
     priority = models.CharField(max_length=10, default="MEDIUM")
     owner = models.ForeignKey(Owner, null=True, blank=True, on_delete=models.SET_NULL)
 
+    class Meta(AiWrite.Meta):
+        pass
+
     def __str__(self) -> str:
         return f"task {self.pk}: {self.subject}"
+
+
+class DeletedRecord(models.Model):
+    """A tombstone: a company, contact or deal deleted from one account, for sync's deletes."""
+
+    account = account_field()
+    object_type = models.CharField(max_length=20)
+    record_id = models.CharField(max_length=64)
+    deleted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["account", "object_type", "deleted_at", "id"],
+                name="localcrm_deleted_feed_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.record_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
 
 
 RECORD_MODELS: dict[str, type[CrmRecordModel]] = {
@@ -289,3 +334,14 @@ RECORD_MODELS: dict[str, type[CrmRecordModel]] = {
     "contact": Contact,
     "deal": Deal,
 }
+
+
+def _tombstone_write(sender: type[CrmRecordModel], instance: CrmRecordModel, **_: Any) -> None:
+    # post_delete fires for queryset deletes and cascades too, so no delete goes unreported.
+    DeletedRecord.objects.create(
+        account=instance.account, object_type=instance.object_type, record_id=instance.pk
+    )
+
+
+for _model in RECORD_MODELS.values():
+    post_delete.connect(_tombstone_write, sender=_model, dispatch_uid=f"localcrm-tomb-{_model}")

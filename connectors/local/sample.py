@@ -3,7 +3,9 @@
 Times are relative so the data never goes stale: timestamps `"now"`, `"now-3d-4h"`,
 `"now+2h"`; dates `"today+14d"`, `"today-5d"` (units w, d, h, m); ISO strings also work.
 Only missing rows (by id) are created; existing rows are never modified. No events fire:
-loading sample data must not start hundreds of runs.
+loading sample data must not start hundreds of runs. Loaded into another account than the
+default one, every id gets the account as a prefix (`acme-c-001`), so two accounts can both
+hold the sample.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.utils import timezone
 
 from connectors.local import models as m
 from connectors.local.signals import events_suppressed
-from salesops.specs.record_model import OBJECT_FIELDS
+from connectors.record_model import OBJECT_FIELDS
 
 SECTIONS = {"owners": "owner", "companies": "company", "contacts": "contact", "deals": "deal"}
 _RELATIVE = re.compile(r"^(now|today)((?:[+-]\d+[wdhm])*)$")
@@ -36,8 +38,10 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def sample_data_load(path: Path, *, now: datetime | None = None) -> dict[str, int]:
-    """Create the sample rows that do not exist yet; returns counts created per section.
+def sample_data_load(
+    path: Path, *, now: datetime | None = None, account: str = m.DEFAULT_ACCOUNT
+) -> dict[str, int]:
+    """Create the sample rows of `account` that do not exist yet; counts created per section.
 
     Raises:
         ValueError: bad JSON or bad data, naming the record (unknown id, bad relative time).
@@ -51,7 +55,9 @@ def sample_data_load(path: Path, *, now: datetime | None = None) -> dict[str, in
     unknown = sorted(set(data) - {*SECTIONS, "activities"} - {k for k in data if k[:1] == "_"})
     if unknown:
         raise ValueError(f"{path}: unknown sections {', '.join(unknown)}")
-    loader = _Loader(data, now or timezone.now())
+    if not account or not isinstance(account, str) or len(account) > 32:
+        raise ValueError(f"account must be 1-32 characters, got {account!r}")
+    loader = _Loader(data, now or timezone.now(), account)
     with events_suppressed(), transaction.atomic():
         return loader.load()
 
@@ -84,10 +90,16 @@ def relative_time_resolve(value: Any, kind: str, *, now: datetime, where: str) -
 
 
 class _Loader:
-    def __init__(self, data: Mapping[str, Any], now: datetime) -> None:
+    def __init__(self, data: Mapping[str, Any], now: datetime, account: str) -> None:
         self.data = data
         self.now = now
+        self.account = account
+        self.prefix = "" if account == m.DEFAULT_ACCOUNT else f"{account}-"
         self.counts: dict[str, int] = {}
+
+    def _id(self, sample_id: str) -> str:
+        """The row id of a sample id in this account."""
+        return self.prefix + sample_id
 
     def load(self) -> dict[str, int]:
         self._owners()
@@ -111,15 +123,17 @@ class _Loader:
         return items
 
     def _new(self, model: type[Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        ids = [item["id"] for item in items]
+        ids = [self._id(item["id"]) for item in items]
         existing = set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
-        return [item for item in items if item["id"] not in existing]
+        return [item for item in items if self._id(item["id"]) not in existing]
 
     def _require(self, model: type[Any], refs: dict[str, str], label: str) -> None:
         # refs: referenced id -> where it was referenced; checked in one query per relation.
-        found = set(model.objects.filter(pk__in=list(refs)).values_list("pk", flat=True))
+        ids = [self._id(ref) for ref in refs]
+        rows = model.objects.filter(pk__in=ids, account=self.account)
+        found = set(rows.values_list("pk", flat=True))
         for ref, where in refs.items():
-            if ref not in found:
+            if self._id(ref) not in found:
                 raise ValueError(f"{where}: unknown {label} {ref!r}")
 
     def _owners(self) -> None:
@@ -129,7 +143,13 @@ class _Loader:
             if extra:
                 raise ValueError(f"owners[{item['id']}]: unknown fields {', '.join(sorted(extra))}")
         rows = [
-            m.Owner(id=i["id"], name=i.get("name", ""), email=i.get("email", "")) for i in items
+            m.Owner(
+                id=self._id(i["id"]),
+                account=self.account,
+                name=i.get("name", ""),
+                email=i.get("email", ""),
+            )
+            for i in items
         ]
         m.Owner.objects.bulk_create(rows)
         self.counts["owners"] = len(rows)
@@ -157,14 +177,18 @@ class _Loader:
         rows, owners, companies, links = [], {}, {}, []
         for item in items:
             where = f"{section}[{item['id']}]"
-            values: dict[str, Any] = {"id": item["id"], "created_at": self.now}
+            values: dict[str, Any] = {
+                "id": self._id(item["id"]),
+                "account": self.account,
+                "created_at": self.now,
+            }
             for key, value in item.items():
                 if key == "id" or key.startswith("_"):
                     continue
                 if key == "company" and object_type != "company":
                     if value is not None:
                         companies[value] = f"{where}.company"
-                        values["company_id"] = value
+                        values["company_id"] = self._id(value)
                 elif key == "contacts" and object_type == "deal":
                     if not isinstance(value, list):
                         raise ValueError(f"{where}.contacts: expected a list of contact ids")
@@ -172,7 +196,7 @@ class _Loader:
                 elif key == "owner":
                     if value is not None:
                         owners[value] = f"{where}.owner"
-                        values["owner_id"] = value
+                        values["owner_id"] = self._id(value)
                 else:
                     values[key] = self._value(object_type, key, value, f"{where}.{key}")
             if values.get("last_activity_at") is None:
@@ -185,7 +209,8 @@ class _Loader:
             self._require(m.Contact, {c: w for _, c, w in links}, "contact")
             through = m.Deal.contacts.through
             through.objects.bulk_create(
-                [through(deal_id=d, contact_id=c) for d, c, _ in links], ignore_conflicts=True
+                [through(deal_id=self._id(d), contact_id=self._id(c)) for d, c, _ in links],
+                ignore_conflicts=True,
             )
         self.counts[section] = len(rows)
 
@@ -224,7 +249,8 @@ class _Loader:
                 refs[object_type][ref] = f"{where}.{object_type}"
             rows.append(
                 m.Activity(
-                    id=item["id"],
+                    id=self._id(item["id"]),
+                    account=self.account,
                     kind=item["kind"],
                     timestamp=relative_time_resolve(
                         item["timestamp"], "timestamp", now=self.now, where=f"{where}.timestamp"
@@ -234,7 +260,7 @@ class _Loader:
                     direction=item.get("direction") or "",
                     outcome=item.get("outcome") or "",
                     ai_generated=bool(item.get("ai_generated", False)),
-                    **{f"{t}_id": ref for t, ref in links.items()},
+                    **{f"{t}_id": self._id(ref) for t, ref in links.items()},
                 )
             )
         for object_type, found in refs.items():

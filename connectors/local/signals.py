@@ -9,6 +9,8 @@ after the transaction commits, for
 - `<object>.activity_logged` for each record a new non-AI activity is linked to, `value` the
   activity kind.
 
+Every event's `account_id` is the local account ("portal") of the record.
+
 Never sent for: `ai_*` properties (AI-owned outputs, so the AI's writes cannot re-trigger
 SOPs), AI-generated activities, `bulk_create`/`update()` writes, or inside `events_suppressed()`
 (the sample loader). Event ids are deterministic, so a replay of one change has one id.
@@ -81,14 +83,22 @@ def record_saved(record: CrmRecordModel, *, created: bool, changed: dict[str, An
     ref = RecordRef(record.object_type, record.pk)
     stamp = record.updated_at or timezone.now()
     if created:
-        _send(type(record), _event(ref, "created", stamp, key=""))
+        _send(type(record), _event(ref, "created", stamp, key="", account=record.account))
         return
     for prop, value in changed.items():
         if is_ai_owned(prop) or prop == "created_at":
             continue
         # updated_at is unique per save, so (record, property, updated_at) names one change.
         key = f"{prop}:{stamp.isoformat()}"
-        event = _event(ref, "property_changed", stamp, key=key, prop=prop, value=_neutral(value))
+        event = _event(
+            ref,
+            "property_changed",
+            stamp,
+            key=key,
+            prop=prop,
+            value=_neutral(value),
+            account=record.account,
+        )
         _send(type(record), event)
 
 
@@ -98,7 +108,9 @@ def activity_created(activity: Activity) -> None:
         return
     for record in activity.linked_records():
         ref = RecordRef(record.object_type, record.pk)
-        event = _event(ref, "activity_logged", activity.timestamp, key=activity.pk)
+        event = _event(
+            ref, "activity_logged", activity.timestamp, key=activity.pk, account=activity.account
+        )
         _send(type(record), replace(event, value=activity.kind))
 
 
@@ -110,6 +122,7 @@ def _event(
     key: str,
     prop: str | None = None,
     value: Any = None,
+    account: str = "",
 ) -> CrmEvent:
     name = f"{ref.object_type}.{suffix}"
     event_id = f"local:{name}:{ref.id}" + (f":{key}" if key else "")
@@ -122,6 +135,7 @@ def _event(
         value=value,
         source="local",
         origin="salesops" if _by_salesops.get() else "",
+        account_id=account,
     )
 
 

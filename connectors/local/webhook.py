@@ -1,10 +1,13 @@
 """The local CRM's own JSON webhook: signing, building and strict, bounded parsing.
 
-Body: `{"events": [{"event_id", "name", "object_type", "id", "property"?, "value"?,
-"occurred_at"}]}`, signed with header `X-Salesops-Signature: t=<unix seconds>,v1=<hex>`, the
-hex HMAC-SHA256 of `"<t>." + body` under the shared secret. A signature more than
-`SIGNATURE_WINDOW` seconds from our clock is refused, so a captured request cannot be replayed
-later. Kept free of Django so it can sign from anywhere (tests, tools).
+Body: `{"account"?: "<id>", "events": [{"event_id", "name", "object_type", "id",
+"property"?, "value"?, "occurred_at"}]}`, signed with header
+`X-Salesops-Signature: t=<unix seconds>,v1=<hex>`, the hex HMAC-SHA256 of `"<t>." + body`
+under the shared secret. A signature more than `SIGNATURE_WINDOW` seconds from our clock is
+refused, so a captured request cannot be replayed later. A snapshot event
+(`"name": "<object>.snapshot"`) carries `"properties"`, the record's neutral fields, instead
+of `property`/`value`. `account` names the local account the delivery comes from; every
+event gets it as `account_id`. Kept free of Django so it can sign from anywhere (tests, tools).
 """
 
 from __future__ import annotations
@@ -19,17 +22,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import OBJECT_TYPES, CrmEvent, RecordRef
-from salesops.inputs import Limits, json_loads_bounded
-from salesops.specs.record_model import EVENT_SUFFIXES
+from connectors.inputs import Limits, json_loads_bounded
+from connectors.record_model import EVENT_SUFFIXES, OBJECT_FIELDS
+from connectors.vocabulary import value_to_neutral
 
 SIGNATURE_HEADER = "X-Salesops-Signature"
 SIGNATURE_WINDOW = 300  # seconds either side of our clock, as HubSpot's v3 signature
 _SIGNATURE = re.compile(r"t=(\d{1,12}),v1=([0-9a-f]{64})", re.ASCII | re.IGNORECASE)
-# The body's shape is {"events": [{..., "value": <scalar>}]}: 3 deep, so a list or an object
-# as a value is refused; a string as long as a CRM's longest text property (HubSpot: 65,536).
-LIMITS = Limits(max_bytes=1_000_000, max_depth=3, max_string=65_536, max_int_digits=20)
+# The body's shape is {"events": [{..., "properties": {name: <scalar>}}]}: 4 deep at most
+# (values are checked to be scalars); a string as long as a CRM's longest text property.
+LIMITS = Limits(max_bytes=1_000_000, max_depth=4, max_string=65_536, max_int_digits=20)
 _REQUIRED = ("event_id", "name", "object_type", "id", "occurred_at")
 _ALLOWED = {*_REQUIRED, "property", "value"}
+_SNAPSHOT_ALLOWED = {*_REQUIRED, "properties"}
+_SCALARS = (str, int, float, bool, type(None))
+ValueMapping = Mapping[str, Mapping[str, str]]
 
 
 def webhook_sign(body: bytes, secret: str, *, timestamp: int | None = None) -> str:
@@ -65,7 +72,7 @@ def webhook_signature_refusal(
     return None
 
 
-def webhook_body_build(events: Sequence[CrmEvent]) -> bytes:
+def webhook_body_build(events: Sequence[CrmEvent], *, account: str | None = None) -> bytes:
     """Serialise neutral events into the local webhook body (the inverse of the parser)."""
     items: list[dict[str, Any]] = []
     for ev in events:
@@ -76,39 +83,55 @@ def webhook_body_build(events: Sequence[CrmEvent]) -> bytes:
             "id": ev.record.id,
             "occurred_at": ev.occurred_at.isoformat(),
         }
+        if ev.snapshot is not None:
+            item["properties"] = dict(ev.snapshot)
         if ev.property is not None:
             item["property"] = ev.property
         if ev.value is not None:
             item["value"] = ev.value
         items.append(item)
-    return json.dumps({"events": items}, default=str).encode()
+    body: dict[str, Any] = {"events": items}
+    if account is not None:
+        body = {"account": account, **body}
+    return json.dumps(body, default=str).encode()
 
 
-def webhook_events_parse(body: bytes) -> list[CrmEvent]:
-    """Parse a local webhook body within `LIMITS` into neutral events.
+def webhook_events_parse(body: bytes, *, mapping: ValueMapping | None = None) -> list[CrmEvent]:
+    """Parse a local webhook body within `LIMITS` into neutral events, mapping pick-list
+    values to neutral ones with `mapping` (the connection's).
 
     Raises ValueError naming the problem (InputRejected, with its HTTP status, for bounds).
     """
     payload = json_loads_bounded(body, LIMITS)  # InputRejected (a ValueError) names the cause
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise ValueError('webhook body must be an object with an "events" list')
-    return [_event_parse(item, f"events[{i}]") for i, item in enumerate(payload["events"])]
+    unknown = sorted(set(payload) - {"events", "account"})
+    if unknown:
+        raise ValueError(f"unknown top-level keys {', '.join(unknown)}")
+    account = payload.get("account", "")
+    if not isinstance(account, str):
+        raise ValueError("account: must be a string")
+    return [
+        _event_parse(item, f"events[{i}]", account, mapping or {})
+        for i, item in enumerate(payload["events"])
+    ]
 
 
-def _event_parse(item: Any, where: str) -> CrmEvent:
+def _event_parse(item: Any, where: str, account: str, mapping: ValueMapping) -> CrmEvent:
     if not isinstance(item, dict):
         raise ValueError(f"{where}: must be an object")
     missing = [k for k in _REQUIRED if not item.get(k)]
     if missing:
         raise ValueError(f"{where}: missing {', '.join(missing)}")
-    unknown = sorted(set(item) - _ALLOWED)
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
-    for key in ("event_id", "name", "object_type", "id", "occurred_at"):
+    for key in _REQUIRED:
         if not isinstance(item[key], str):
             raise ValueError(f"{where}.{key}: must be a string")
     object_type, _, suffix = item["name"].partition(".")
-    if object_type not in OBJECT_TYPES or suffix not in EVENT_SUFFIXES:
+    snapshot = suffix == "snapshot"
+    unknown = sorted(set(item) - (_SNAPSHOT_ALLOWED if snapshot else _ALLOWED))
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {', '.join(unknown)}")
+    if object_type not in OBJECT_TYPES or not (snapshot or suffix in EVENT_SUFFIXES):
         raise ValueError(f"{where}.name: unknown event {_shown(item['name'])}")
     if item["object_type"] != object_type:
         raise ValueError(f"{where}.object_type: {_shown(item['object_type'])} does not match name")
@@ -117,15 +140,39 @@ def _event_parse(item: Any, where: str) -> CrmEvent:
         raise ValueError(f"{where}.property: required for property_changed")
     if prop is not None and not isinstance(prop, str):
         raise ValueError(f"{where}.property: must be a string")
+    value = item.get("value")
+    if not isinstance(value, _SCALARS):
+        raise ValueError(f"{where}.value: must be a string, number, boolean or null")
+    if prop is not None:
+        value = value_to_neutral(f"{object_type}.{prop}", value, mapping)
     return CrmEvent(
         event_id=item["event_id"],
         name=item["name"],
         record=RecordRef(object_type, item["id"]),
         occurred_at=_timestamp_parse(item["occurred_at"], f"{where}.occurred_at"),
         property=prop,
-        value=item.get("value"),
+        value=value,
         source="local",
+        snapshot=_snapshot_parse(item, object_type, where, mapping) if snapshot else None,
+        account_id=account,
     )
+
+
+def _snapshot_parse(
+    item: dict[str, Any], object_type: str, where: str, mapping: ValueMapping
+) -> dict[str, Any]:
+    props = item.get("properties")
+    if not isinstance(props, dict):
+        raise ValueError(f"{where}.properties: required for a snapshot, an object")
+    fields = OBJECT_FIELDS[object_type]
+    unknown = sorted(k for k in props if k not in fields)
+    if unknown:
+        shown = ", ".join(_shown(k) for k in unknown[:5])
+        raise ValueError(f"{where}.properties: not {object_type} properties: {shown}")
+    for key, value in props.items():
+        if not isinstance(value, _SCALARS):
+            raise ValueError(f"{where}.properties.{key}: must be a string, number, boolean or null")
+    return {k: value_to_neutral(f"{object_type}.{k}", v, mapping) for k, v in props.items()}
 
 
 def _timestamp_parse(text: str, where: str) -> datetime:

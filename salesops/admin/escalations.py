@@ -54,10 +54,19 @@ class StatusFilter(admin.SimpleListFilter):
 @admin.register(Escalation)
 class EscalationAdmin(admin.ModelAdmin):
     form = EscalationDecisionForm
-    list_display = ("id", "sop", "record", "short_reason", "status", "created_at", "decided_by")
-    list_filter = (StatusFilter, "run__sop")
+    list_display = (
+        "id",
+        "sop",
+        "connection",
+        "record",
+        "short_reason",
+        "status",
+        "created_at",
+        "decided_by",
+    )
+    list_filter = (StatusFilter, "run__sop", "run__connection")
     search_fields = ("run__record_id", "reason")
-    list_select_related = ("run__sop", "decided_by")
+    list_select_related = ("run__sop", "run__connection", "decided_by")
     actions = ("approve_selected", "reject_selected")
     readonly_fields = (
         "run_link",
@@ -202,6 +211,10 @@ class EscalationAdmin(admin.ModelAdmin):
     @admin.display(description="SOP", ordering="run__sop__name")
     def sop(self, obj: Escalation) -> str:
         return f"{obj.run.sop.name} v{obj.run.sop_version.number}"
+
+    @admin.display(description="connection", ordering="run__connection__slug")
+    def connection(self, obj: Escalation) -> str:
+        return obj.run.connection.slug
 
     @admin.display(description="record", ordering="run__record_id")
     def record(self, obj: Escalation) -> str:

@@ -23,7 +23,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
-        "source",
+        "connection",
         "name",
         "object_type",
         "record_id",
@@ -33,11 +33,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "runs_created",
         "skip_reason",
     )
-    list_filter = ("source", "name", "object_type")
+    list_filter = ("connection", "name", "object_type")
     search_fields = ("record_id", "=event_id")
     date_hierarchy = "received_at"
     fields = (
-        "source",
+        "connection",
         "event_id",
         "name",
         "object_type",
@@ -58,11 +58,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 @admin.register(CrmRecordMirror)
 class CrmRecordMirrorAdmin(ReadOnlyAdmin):
-    list_display = ("record_id", "connector", "object_type", "last_modified", "synced_at")
-    list_filter = ("connector", "object_type")
+    list_display = ("record_id", "connection", "object_type", "last_modified", "synced_at")
+    list_filter = ("connection", "object_type")
     search_fields = ("=record_id",)
     fields = (
-        "connector",
+        "connection",
         "object_type",
         "record_id",
         "last_modified",

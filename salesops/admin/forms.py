@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 from django import forms
 from django.utils.html import format_html
 
-from salesops.inputs import DEFAULT_LIMITS, InputRejected, json_loads_bounded
+from connectors.inputs import DEFAULT_LIMITS, InputRejected, json_loads_bounded
 from salesops.models import Escalation, Fragment, Sop, SopVersion
 from salesops.services.escalations import (
     EscalationError,

@@ -67,6 +67,7 @@ class RunAdmin(admin.ModelAdmin):
         "id",
         "sop",
         "version",
+        "connection",
         "record",
         "state",
         "engine",
@@ -75,9 +76,9 @@ class RunAdmin(admin.ModelAdmin):
         "queued_at",
         "duration",
     )
-    list_filter = ("state", "engine", "sop", "trigger", "shadow")
+    list_filter = ("state", "engine", "sop", "connection", "trigger", "shadow")
     search_fields = ("record_id", "=idempotency_key")
-    list_select_related = ("sop", "sop_version")
+    list_select_related = ("sop", "sop_version", "connection")
     date_hierarchy = "queued_at"
     actions = ("retry_failed",)
     inlines = (RunStepInline, WriteBackInline)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.forms import ModelForm
+from django.forms import CheckboxSelectMultiple, ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -58,9 +58,10 @@ class SopAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Sop | None = None) -> list:
         if obj is None:
-            return [(None, {"fields": ("name", "text", "publish")})]
+            return [(None, {"fields": ("name", "text", "publish", "connections")})]
         return [
             (None, {"fields": ("name", "title", "object_type", "description", "published")}),
+            ("CRM connections", {"fields": ("connections",)}),
             ("Text of the latest version", {"fields": ("text", "publish")}),
             ("Version history", {"fields": ("history",)}),
         ]
@@ -69,6 +70,13 @@ class SopAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Sop | None = None, change: bool = False, **kwargs: Any
     ) -> type[ModelForm[Any]]:
         return with_user(super().get_form(request, obj, change=change, **kwargs), request.user)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "connections":
+            # A handful of connections: checkboxes read better than a two-pane picker.
+            kwargs["widget"] = CheckboxSelectMultiple
+            kwargs["help_text"] = "Run only on the checked connections; none checked: all."
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Sop, form: SopForm, change: bool) -> None:
         # sop_version_create already stored everything during validation (see forms.py).

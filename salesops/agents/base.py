@@ -38,7 +38,7 @@ class RunInput:
 
     sop: SopSpec
     sop_version: int
-    record: dict[str, Any]  # the record document (salesops/specs/record_model.py)
+    record: dict[str, Any]  # the record document (connectors/record_model.py)
     now: datetime
     knowledge: dict[str, KnowledgeSkill] = field(default_factory=dict)
     run_id: str = ""

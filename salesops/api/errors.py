@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from salesops.inputs import InputRejected
+from connectors.inputs import InputRejected
 from salesops.specs.model import SpecError
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
-from salesops.inputs import InputRejected, Limits, json_loads_bounded
+from connectors.inputs import InputRejected, Limits, json_loads_bounded
 
 # The longest legitimate string is an SOP's text (a few kB); escalation edits are small objects.
 API_LIMITS = Limits(max_bytes=1_000_000, max_depth=32, max_string=100_000, max_int_digits=30)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from salesops.models import Escalation, Run
+from salesops.models import Connection, Escalation, Run
 
 
 class SopVersionOutput(serializers.Serializer):
@@ -50,6 +51,7 @@ class RunOutput(serializers.Serializer):
     id = serializers.IntegerField()
     sop = serializers.CharField(source="sop.name")
     sop_version = serializers.IntegerField(source="sop_version.number")
+    connection = serializers.CharField(source="connection.slug")
     object_type = serializers.CharField()
     record_id = serializers.CharField()
     trigger = serializers.CharField()
@@ -85,6 +87,7 @@ class EscalationOutput(serializers.Serializer):
     id = serializers.IntegerField()
     run = serializers.IntegerField(source="run_id")
     sop = serializers.CharField(source="run.sop.name")
+    connection = serializers.CharField(source="run.connection.slug")
     record_id = serializers.CharField(source="run.record_id")
     reason = serializers.CharField()
     checks = serializers.JSONField()
@@ -96,3 +99,24 @@ class EscalationOutput(serializers.Serializer):
     decided_at = serializers.DateTimeField()
     decision_note = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+class ConnectionOutput(serializers.Serializer):
+    """A connection as the API shows it: never its credentials (not even whether set)."""
+
+    slug = serializers.CharField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    account_id = serializers.CharField()
+    enabled = serializers.BooleanField()
+    from_env = serializers.BooleanField()
+    usage = serializers.SerializerMethodField()
+
+    def get_usage(self, connection: Connection) -> dict[str, Any]:
+        today = connection.calls_date == timezone.now().date()
+        return {
+            "calls_today": connection.calls_today if today else 0,
+            "last_429_at": connection.last_429_at,
+            "daily_limit": connection.daily_limit,
+            "daily_remaining": connection.daily_remaining,
+        }

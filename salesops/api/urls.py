@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from salesops.api import views
+from salesops.api import connections, views
 
 app_name = "api"
 
 urlpatterns = [
+    path("connections/", connections.ConnectionListApi.as_view(), name="connection-list"),
     path("sops/", views.SopListApi.as_view(), name="sop-list"),
     path("sops/<slug:name>/", views.SopDetailApi.as_view(), name="sop-detail"),
     path(

@@ -1,7 +1,7 @@
 """REST API views: parse input, call one service or selector, serialize the result.
 
 Every refusal is a 4xx with {"error": ..., "detail": ...}; SpecError and other DRF errors are
-shaped by salesops.api.errors.exception_handler. Bodies are JSON within salesops.inputs bounds
+shaped by salesops.api.errors.exception_handler. Bodies are JSON within connectors.inputs bounds
 (salesops.api.parsers); access follows the admin's model permissions (salesops.api.permissions).
 """
 
@@ -110,6 +110,7 @@ class RunListApi(ApiView):
     class FilterSerializer(serializers.Serializer):
         state = serializers.ChoiceField(choices=Run.State.choices, required=False)
         sop = serializers.SlugField(required=False)
+        connection = serializers.SlugField(required=False)
 
     class InputSerializer(serializers.Serializer):
         sop = serializers.SlugField()
@@ -121,7 +122,11 @@ class RunListApi(ApiView):
         filters = self.FilterSerializer(data=request.query_params)
         if not filters.is_valid():
             return error(400, "invalid filter", filters.errors)
-        runs = Run.objects.select_related("sop", "sop_version", "escalation").order_by("-id")
+        runs = Run.objects.select_related(
+            "sop", "sop_version", "escalation", "connection"
+        ).order_by("-id")
+        if "connection" in filters.validated_data:
+            runs = runs.filter(connection__slug=filters.validated_data["connection"])
         if "state" in filters.validated_data:
             runs = runs.filter(state=filters.validated_data["state"])
         if "sop" in filters.validated_data:
@@ -177,12 +182,17 @@ class EscalationListApi(ApiView):
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Escalation.Status.choices, required=False)
+        connection = serializers.SlugField(required=False)
 
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         if not filters.is_valid():
             return error(400, "invalid filter", filters.errors)
-        escalations = Escalation.objects.select_related("run__sop", "decided_by")
+        escalations = Escalation.objects.select_related("run__sop", "run__connection", "decided_by")
+        if "connection" in filters.validated_data:
+            escalations = escalations.filter(
+                run__connection__slug=filters.validated_data["connection"]
+            )
         if "status" in filters.validated_data:
             escalations = escalations.filter(status=filters.validated_data["status"])
         paginator = Pagination()

@@ -8,7 +8,7 @@ from django.db import models
 class WebhookEvent(models.Model):
     """A deduplicated inbound CRM event, stored before anything else happens to it."""
 
-    source = models.CharField(max_length=20)  # local | hubspot | salesforce
+    connection = models.ForeignKey("Connection", on_delete=models.PROTECT, related_name="+")
     event_id = models.CharField(max_length=200)
     name = models.CharField(max_length=60)
     object_type = models.CharField(max_length=20)
@@ -24,30 +24,34 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "event_id"], name="webhookevent_unique")
+            models.UniqueConstraint(
+                fields=["connection", "event_id"], name="webhookevent_unique_per_connection"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.name} {self.object_type}:{self.record_id}"
+        return f"{self.connection_id}:{self.name} {self.object_type}:{self.record_id}"
 
 
 class CrmRecordMirror(models.Model):
     """The last known neutral properties of a CRM record; schedule `where` selectors read it."""
 
-    connector = models.CharField(max_length=20)
+    connection = models.ForeignKey("Connection", on_delete=models.PROTECT, related_name="+")
     object_type = models.CharField(max_length=20)
     record_id = models.CharField(max_length=64)
     properties = models.JSONField(default=dict)
     last_modified = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(auto_now=True)
+    # A tombstone: the record was deleted or merged away in the CRM; schedules skip it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["connector", "object_type", "record_id"], name="mirror_unique"
+                fields=["connection", "object_type", "record_id"],
+                name="mirror_unique_per_connection",
             )
         ]
-        indexes = [models.Index(fields=["connector", "object_type"])]
 
     def __str__(self) -> str:
-        return f"{self.connector}:{self.object_type}:{self.record_id}"
+        return f"{self.connection_id}:{self.object_type}:{self.record_id}"

@@ -14,6 +14,9 @@ class Run(models.Model):
         RUNNING = "running"
         VERIFIED = "verified"  # passed every check; shadow runs stop here
         WRITING = "writing"
+        # A retriable CRM error (429, 5xx, timeout) stopped its read or write: the sweeper
+        # hands it back to a worker once `retry_at` has passed (services/run_state.py).
+        RETRYING = "retrying"
         WRITTEN = "written"
         ESCALATED = "escalated"
         FAILED = "failed"
@@ -29,7 +32,7 @@ class Run(models.Model):
 
     sop = models.ForeignKey("Sop", on_delete=models.PROTECT, related_name="runs")
     sop_version = models.ForeignKey("SopVersion", on_delete=models.PROTECT, related_name="runs")
-    connector = models.CharField(max_length=20, default="local")
+    connection = models.ForeignKey("Connection", on_delete=models.PROTECT, related_name="runs")
     object_type = models.CharField(max_length=20)
     record_id = models.CharField(max_length=64)
     trigger = models.CharField(max_length=12, choices=Trigger.choices)
@@ -40,6 +43,10 @@ class Run(models.Model):
     engine = models.CharField(max_length=20, blank=True)
     model = models.CharField(max_length=60, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Retriable CRM errors retried so far (at most SALESOPS_CRM_MAX_RETRIES), and when the
+    # next try is due while the run is `retrying`.
+    crm_retries = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -59,7 +66,8 @@ class Run(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["state", "queued_at"]),
-            models.Index(fields=["object_type", "record_id"]),
+            models.Index(fields=["state", "retry_at"]),
+            models.Index(fields=["connection", "object_type", "record_id"]),
         ]
 
     def __str__(self) -> str:

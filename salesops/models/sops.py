@@ -18,6 +18,13 @@ class Sop(models.Model):
         "SopVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     enabled = models.BooleanField(default=True)
+    # The connections this SOP runs on; none selected means every connection.
+    connections: models.ManyToManyField = models.ManyToManyField(
+        "Connection",
+        blank=True,
+        related_name="sops",
+        help_text="Run only on these CRM connections; leave empty for all.",
+    )
     # Hash of the library file's text as `load_sops` last read it ("" if never or before tracking):
     # a file makes a new version only when it differs, so admin edits are never replaced silently.
     library_hash = models.CharField(max_length=64, blank=True, default="")

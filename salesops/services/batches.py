@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from connectors.base import RecordRef
-from salesops.models import CrmRecordMirror, Run, Sop
+from salesops.models import Connection, CrmRecordMirror, Run, Sop
+from salesops.services.connections import connection_connector, connection_default
 from salesops.services.runs import run_execute, runs_create
-from salesops.services.schedules import mirror_document, mirror_sync
+from salesops.services.schedules import mirror_document
+from salesops.services.sync import connection_sync
 from salesops.specs import compile_expression
 from salesops.specs.model import ExpressionError
 from salesops.specs.scope import ExpressionScope
@@ -26,11 +27,17 @@ def sop_get(*, name: str) -> Sop:
         raise ValueError(f"no SOP named {name!r} (known: {known}); run load_sops first") from None
 
 
-def records_select(*, sop: Sop, where: str | None = None) -> list[str]:
-    """Ids of mirrored records of the SOP's object, filtered by a CEL `where` over `record`."""
-    mirror_sync()
-    kind = settings.SALESOPS["CONNECTOR"]
-    mirrors = CrmRecordMirror.objects.filter(connector=kind, object_type=sop.object_type)
+def records_select(
+    *, sop: Sop, where: str | None = None, connection: Connection | None = None
+) -> list[str]:
+    """Ids of mirrored records of the SOP's object, filtered by a CEL `where` over `record`
+    (the connection's mirror is synced first, so a manual batch sees fresh records)."""
+    connection = connection or connection_default()
+    # Skipped while a scheduled sync holds the lease: that sync is bringing the mirror up.
+    connection_sync(connection=connection)
+    mirrors = CrmRecordMirror.objects.filter(
+        connection=connection, object_type=sop.object_type, deleted_at__isnull=True
+    )
     if not where:
         return sorted(mirrors.values_list("record_id", flat=True))
     expr = compile_expression(
@@ -60,6 +67,7 @@ def runs_start(
     shadow: bool = False,
     user: Any = None,
     enqueue: bool = True,
+    connection: Connection | None = None,
 ) -> tuple[list[Run], int]:
     """Create one manual run per record (idempotent per `batch` label); returns (runs, new)."""
     batch = batch or f"manual:{uuid.uuid4().hex}"
@@ -72,6 +80,7 @@ def runs_start(
         shadow=shadow,
         user=user,
         enqueue=enqueue,
+        connection=connection,
     )
 
 
@@ -80,9 +89,10 @@ def runs_execute_inline(runs: list[Run]) -> list[Run]:
     return [run_execute(run_id=run.pk) for run in runs]
 
 
-def records_missing(*, sop: Sop, record_ids: list[str]) -> list[str]:
+def records_missing(
+    *, sop: Sop, record_ids: list[str], connection: Connection | None = None
+) -> list[str]:
     """The ids among `record_ids` that the CRM does not have."""
-    from salesops.services.plugins import connector_get
-
-    found = {r.id for r in connector_get().get_many(sop.object_type, record_ids)}
+    connector = connection_connector(connection or connection_default())
+    found = {r.id for r in connector.get_many(sop.object_type, record_ids)}
     return [rid for rid in record_ids if rid not in found]

@@ -3,6 +3,7 @@ and write an approved result through the same verify and write stages as every r
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +19,8 @@ from salesops.verify import verify_result
 from salesops.verify.decisions import DecisionError, ReviewDecision, decision_apply
 from salesops.verify.report import CheckOutcome, VerificationReport
 from salesops.verify.verifier import Origin
+
+logger = logging.getLogger(__name__)
 
 
 class EscalationError(ValueError):
@@ -83,7 +86,7 @@ def escalations_supersede(*, run: Run) -> int:
 def _same_sop_and_record(run: Run) -> QuerySet[Run]:
     return Run.objects.filter(
         sop_id=run.sop_id,
-        connector=run.connector,
+        connection_id=run.connection_id,
         object_type=run.object_type,
         record_id=run.record_id,
         shadow=False,
@@ -263,23 +266,44 @@ def escalation_write(*, escalation_id: int, claimed: bool = False) -> Run:
     run = escalation.run
     if escalation.status != Escalation.Status.APPROVED:
         return run
-    # Each claim counts as an attempt, so SALESOPS_Q_MAX_ATTEMPTS bounds reclaimed writes too.
+    # Each claim counts as an attempt, so SALESOPS_Q_MAX_ATTEMPTS bounds reclaimed writes too;
+    # an approval starts with a fresh budget of CRM retries.
     if not claimed and not Run.objects.filter(pk=run.pk, state=Run.State.ESCALATED).update(
-        state=Run.State.WRITING, started_at=timezone.now(), attempts=F("attempts") + 1
+        state=Run.State.WRITING,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        crm_retries=0,
+        retry_at=None,
     ):
         return run  # already written (or being written) by an earlier delivery
-    if claimed:  # the caller's own handler releases the run if this worker is stopped
+    if claimed:  # the caller (run_execute) ends or releases the run whatever is raised
         return _write_approved(escalation, run)
     try:
         return _write_approved(escalation, run)
-    except BaseException as exc:  # a crash or django-q2's timeout (a SystemExit)
+    except Exception as exc:  # whatever broke, the run must not stay `writing`
+        logger.exception("the approved write of run %s crashed", run.pk)
+        return _write_crashed(run, exc)
+    except BaseException as exc:  # django-q2's timeout (a SystemExit), a shutdown
         run_release(run_id=run.pk, exc=exc)
         raise
 
 
+def _write_crashed(run: Run, exc: Exception) -> Run:
+    """End a run whose approved write raised something unexpected: failed with the reason; the
+    escalation stays approved, so a retry from the admin writes it (writes carry keys)."""
+    from salesops.services.run_state import run_finish
+
+    reason = (
+        f"internal error while writing the approved result: {type(exc).__name__}: {exc}; "
+        "retry it from the admin once the cause is fixed"
+    )
+    StepRecorder(run).info("error", reason, status="failed")
+    return run_finish(run, Run.State.FAILED, reason=reason)
+
+
 def _write_approved(escalation: Escalation, run: Run) -> Run:
     from salesops.services.run_conclude import write_error  # run_conclude imports us
-    from salesops.services.run_state import run_finish
+    from salesops.services.run_state import retries_note, run_finish, run_retry_later
 
     run.refresh_from_db()
     newer = _newer_result(run)
@@ -318,12 +342,17 @@ def _write_approved(escalation: Escalation, run: Run) -> Run:
         )
     except DecisionError as exc:
         return _reopen(escalation, run, f"approved, but the checks changed: {exc}")
-    error = write_error(
+    failed = write_error(
         run=run, spec=spec, recorder=recorder, now=timezone.now(), output=output, report=report
     )
-    if error:
+    if failed is not None:
+        # 429, 5xx, timeout: write again later (the sweeper hands the run back when due).
+        if failed.retriable is not None and run_retry_later(
+            run, error=failed.retriable, stage="approved write", recorder=recorder
+        ):
+            return run
         # Back to the queue, open again: the reviewer sees why and can approve once the CRM is back.
-        return _reopen(escalation, run, f"approved, but {error}")
+        return _reopen(escalation, run, f"approved, but {failed.reason(retries_note(run))}")
     return run_finish(run, Run.State.WRITTEN, reason=_written_reason(report))
 
 

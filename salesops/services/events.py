@@ -1,93 +1,141 @@
-"""The event router: store each CRM event once, then start the runs whose triggers match."""
+"""The event router: store each CRM event once, then start the runs whose triggers match.
+
+Every CRM's events take one path: a webhook delivery or a local CRM change is stored with one
+INSERT (`event_ingest`) and routed by one queued task per delivery (`webhook_events_route`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connections as db_connections
+from django.db import router, transaction
+from django.db.models import Model, Q
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from connectors.base import CrmEvent
-from salesops.models import CrmRecordMirror, Run, Sop, WebhookEvent
+from salesops.models import Connection, CrmRecordMirror, Run, Sop, WebhookEvent
 from salesops.services.runs import run_create
 from salesops.services.sops import sop_spec_get
+from salesops.services.sync import mirror_properties
 from salesops.specs.model import ExpressionError
+from salesops.tasks_enqueue import webhook_events_route_enqueue
 
 logger = logging.getLogger(__name__)
 
 
-def event_ingest(*, events: Sequence[CrmEvent]) -> list[WebhookEvent]:
-    """Store a checked delivery whole, in one transaction; returns the rows that are new.
+def event_ingest(*, connection: Connection, events: Sequence[CrmEvent]) -> list[WebhookEvent]:
+    """Store a checked delivery with one INSERT; returns the rows that are new, in order.
 
-    An event seen before (at-least-once delivery) is skipped. Any other database error rolls
-    the whole delivery back and propagates: an event is stored or refused, never lost.
+    An event seen before (at-least-once delivery) is skipped by the unique key, and only the
+    rows this INSERT wrote come back. Any other database error refuses the whole delivery and
+    propagates: an event is stored or refused, never lost.
     """
-    with transaction.atomic():
-        seen = set(
-            WebhookEvent.objects.filter(event_id__in={e.event_id for e in events}).values_list(
-                "source", "event_id"
-            )
-        )
-        fresh: dict[tuple[str, str], CrmEvent] = {}
-        for event in events:
-            key = (event.source, event.event_id)
-            if key not in seen:
-                fresh.setdefault(key, event)
-        try:
-            with transaction.atomic():  # one INSERT for the whole delivery, the common case
-                return WebhookEvent.objects.bulk_create(_event_row(e) for e in fresh.values())
-        except IntegrityError:
-            pass  # a concurrent delivery stored some of them first: one savepoint per event
-        stored: list[WebhookEvent] = []
-        for event in fresh.values():
-            try:
-                with transaction.atomic():
-                    stored.append(_event_row(event, save=True))
-            except IntegrityError:
-                twin = WebhookEvent.objects.filter(source=event.source, event_id=event.event_id)
-                if not twin.exists():
-                    raise  # a value the database refused, not a duplicate
-        return stored
+    fresh: dict[str, WebhookEvent] = {}
+    for event in events:
+        if event.event_id not in fresh:
+            fresh[event.event_id] = _event_row(connection, event)
+    if not fresh:
+        return []
+    rows = list(fresh.values())
+    using = router.db_for_write(WebhookEvent)
+    # One statement is atomic on its own; a savepoint only keeps an enclosing transaction
+    # usable after a refused value (PostgreSQL aborts the whole transaction otherwise).
+    guard = transaction.atomic(using=using) if db_connections[using].in_atomic_block else None
+    with guard or contextlib.nullcontext():
+        new_ids = dict(_insert_new(rows, using))
+    stored = []
+    for row in rows:
+        pk = new_ids.get(row.event_id)
+        if pk is not None:
+            row.pk = pk
+            row._state.adding, row._state.db = False, using
+            stored.append(row)
+    return stored
 
 
-def _event_row(event: CrmEvent, *, save: bool = False) -> WebhookEvent:
-    row = WebhookEvent(
-        source=event.source,
+_INSERT_FIELDS = [f for f in WebhookEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_new(rows: list[WebhookEvent], using: str) -> list[tuple[str, int]]:
+    """INSERT ... ON CONFLICT (connection, event_id) DO NOTHING RETURNING: (event_id, pk) of
+    the rows written now. The same SQL on PostgreSQL and SQLite >= 3.35."""
+    # Not bulk_create(ignore_conflicts=True): it learns no ids, and on SQLite it is INSERT OR
+    # IGNORE, which also drops a row a CHECK refuses (a JSON value) as if it were a duplicate.
+    connection = db_connections[using]
+    query = InsertQuery(WebhookEvent)
+    query.insert_values(_INSERT_FIELDS, list[Model](rows))
+    # Django's own value preparation and, on PostgreSQL, its UNNEST form of a bulk insert.
+    compiler = query.get_compiler(using=using)
+    values = [
+        [compiler.prepare_value(f, compiler.pre_save_val(f, row)) for f in _INSERT_FIELDS]
+        for row in rows
+    ]
+    placeholders, params = compiler.assemble_as_sql(_INSERT_FIELDS, values)
+    qn = connection.ops.quote_name
+    meta = WebhookEvent._meta
+    columns = ", ".join(qn(_column(f)) for f in _INSERT_FIELDS)
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) "
+        f"{connection.ops.bulk_insert_sql(_INSERT_FIELDS, placeholders)} "
+        f"ON CONFLICT ({qn('connection_id')}, {qn('event_id')}) DO NOTHING "
+        f"RETURNING {qn('event_id')}, {qn(_column(meta.pk))}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [p for row_params in params for p in row_params])
+        return [(event_id, pk) for event_id, pk in cursor.fetchall()]
+
+
+def _column(field: Any) -> str:
+    name: str = field.column
+    return name
+
+
+def _event_row(connection: Connection, event: CrmEvent) -> WebhookEvent:
+    payload: dict[str, Any] = {
+        "property": event.property,
+        "value": _plain(event.value),
+        "origin": event.origin,
+    }
+    if event.snapshot is not None:
+        payload["snapshot"] = mirror_properties(dict(event.snapshot))
+    return WebhookEvent(
+        connection=connection,
         event_id=event.event_id,
         name=event.name,
         object_type=event.record.object_type,
         record_id=event.record.id,
-        payload={"property": event.property, "value": _plain(event.value), "origin": event.origin},
+        payload=payload,
         occurred_at=event.occurred_at,
     )
-    if save:
-        row.save(force_insert=True)
-    return row
 
 
 def _plain(value: object) -> object:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, date):  # a datetime too: ISO text, as the mirror stores it
+        return value.isoformat()
     return str(value)
 
 
 def event_route(*, webhook_event: WebhookEvent) -> list[Run]:
-    """Create a run for every published SOP with a trigger matching this event."""
+    """Create a run for every published SOP with a trigger matching this event (a snapshot
+    is first diffed against the record mirror into the events it stands for)."""
     from connectors.base import RecordRef
 
-    ref = RecordRef(webhook_event.object_type, webhook_event.record_id)
-    created_runs = []
-    sops = Sop.objects.filter(
-        enabled=True, object_type=webhook_event.object_type, published_version__isnull=False
-    ).select_related("published_version__sop")
-    if webhook_event.payload.get("origin") == "salesops":
+    if webhook_event.payload.get("origin") == "salesops" and not _is_snapshot(webhook_event):
         # Our own write-back echoed by the CRM: recorded for the audit trail, never re-run.
         WebhookEvent.objects.filter(pk=webhook_event.pk).update(processed_at=timezone.now())
         return []
+    connection = webhook_event.connection
     mirror = CrmRecordMirror.objects.filter(
-        connector=webhook_event.source,
+        connection=connection,
         object_type=webhook_event.object_type,
         record_id=webhook_event.record_id,
     ).first()
@@ -99,9 +147,13 @@ def event_route(*, webhook_event: WebhookEvent) -> list[Run]:
             processed_at=timezone.now(), skip_reason=stale
         )
         return []
+    if _is_snapshot(webhook_event):
+        return _snapshot_route(webhook_event, mirror)
+    ref = RecordRef(webhook_event.object_type, webhook_event.record_id)
+    created_runs = []
     event_view = {"name": webhook_event.name, **webhook_event.payload}
     activation = {"event": event_view, **_record_view(mirror)}
-    for sop in sops:
+    for sop in _sops(webhook_event.object_type, connection):
         assert sop.published_version is not None  # filtered on published_version__isnull=False
         spec = sop_spec_get(sop.published_version)
         if not any(_matches(trigger, activation, sop.name) for trigger in spec.triggers):
@@ -110,8 +162,8 @@ def event_route(*, webhook_event: WebhookEvent) -> list[Run]:
             sop=sop,
             ref=ref,
             trigger=Run.Trigger.EVENT,
-            event_key=f"event:{webhook_event.source}:{webhook_event.event_id}",
-            connector=webhook_event.source,
+            event_key=f"event:{webhook_event.event_id}",
+            connection=connection,
         )
         if created:
             created_runs.append(run)
@@ -119,6 +171,91 @@ def event_route(*, webhook_event: WebhookEvent) -> list[Run]:
         processed_at=timezone.now(), runs_created=len(created_runs)
     )
     return created_runs
+
+
+def _sops(object_type: str, connection: Connection) -> list[Sop]:
+    return list(
+        Sop.objects.filter(enabled=True, object_type=object_type, published_version__isnull=False)
+        .filter(Q(connections__isnull=True) | Q(connections=connection))
+        .distinct()
+        .select_related("published_version__sop")
+    )
+
+
+def _is_snapshot(webhook_event: WebhookEvent) -> bool:
+    return webhook_event.name.endswith(".snapshot")
+
+
+def snapshot_events(webhook_event: WebhookEvent, mirror: CrmRecordMirror | None) -> list[CrmEvent]:
+    """The events a stored snapshot stands for: `<object>.created` when the record was never
+    mirrored, else one `property_changed` per property whose value differs from the mirror.
+
+    Their ids derive from the snapshot's event id, so routing a snapshot twice stores them once.
+    """
+    from connectors.base import RecordRef
+
+    ref = RecordRef(webhook_event.object_type, webhook_event.record_id)
+    snapshot: dict[str, Any] = webhook_event.payload.get("snapshot") or {}
+    origin = webhook_event.payload.get("origin", "")
+    base = {"record": ref, "occurred_at": webhook_event.occurred_at, "origin": origin}
+    if mirror is None:
+        event_id = _derived_id(webhook_event.event_id, "created")
+        return [CrmEvent(event_id=event_id, name=f"{ref.object_type}.created", **base)]
+    return [
+        CrmEvent(
+            event_id=_derived_id(webhook_event.event_id, prop),
+            name=f"{ref.object_type}.property_changed",
+            property=prop,
+            value=value,
+            **base,
+        )
+        for prop, value in sorted(snapshot.items())
+        if mirror.properties.get(prop) != value
+    ]
+
+
+def _derived_id(event_id: str, suffix: str) -> str:
+    derived = f"{event_id}:{suffix}"
+    limit = WebhookEvent._meta.get_field("event_id").max_length or 200
+    if len(derived) <= limit:
+        return derived
+    # Still deterministic and unique when the vendor's id leaves no room for the suffix.
+    digest = hashlib.sha256(derived.encode()).hexdigest()[:32]
+    return f"{event_id[: limit - 33]}:{digest}"
+
+
+def _snapshot_route(webhook_event: WebhookEvent, mirror: CrmRecordMirror | None) -> list[Run]:
+    """Store the snapshot's derived events, bring the mirror up to it, then route them."""
+    connection = webhook_event.connection
+    derived = snapshot_events(webhook_event, mirror)
+    with transaction.atomic():
+        stored = event_ingest(connection=connection, events=derived)
+        _mirror_apply(webhook_event, mirror)
+        skip = "" if derived else "snapshot: no property differs from the record mirror"
+        WebhookEvent.objects.filter(pk=webhook_event.pk).update(
+            processed_at=timezone.now(), skip_reason=skip
+        )
+    runs: list[Run] = []
+    for row in stored:
+        runs += event_route(webhook_event=row)
+    WebhookEvent.objects.filter(pk=webhook_event.pk).update(runs_created=min(len(runs), 32767))
+    return runs
+
+
+def _mirror_apply(webhook_event: WebhookEvent, mirror: CrmRecordMirror | None) -> None:
+    snapshot: dict[str, Any] = webhook_event.payload.get("snapshot") or {}
+    if mirror is None:
+        mirror, _ = CrmRecordMirror.objects.get_or_create(
+            connection=webhook_event.connection,
+            object_type=webhook_event.object_type,
+            record_id=webhook_event.record_id,
+        )
+    mirror.properties = {**mirror.properties, **snapshot}
+    stamp = webhook_event.occurred_at
+    if mirror.last_modified is None or mirror.last_modified < stamp:
+        mirror.last_modified = stamp
+    mirror.deleted_at = None  # the CRM just described the record: it exists
+    mirror.save(update_fields=["properties", "last_modified", "deleted_at", "synced_at"])
 
 
 def _stale_reason(webhook_event: WebhookEvent, mirror: CrmRecordMirror | None) -> str:
@@ -159,17 +296,33 @@ def _matches(trigger, activation: dict, sop_name: str) -> bool:
         return False
 
 
-def event_receive(*, event: CrmEvent) -> list[Run]:
-    """Ingest then route one event; a duplicate starts nothing."""
-    stored = event_ingest(events=[event])
+def event_receive(*, connection: Connection, event: CrmEvent) -> list[Run]:
+    """Ingest then route one event at once, in this process (tools and tests; the CRM's
+    changes and webhooks go through `events_accept` and the queue)."""
+    stored = event_ingest(connection=connection, events=[event])
     if not stored:
         return []
     return event_route(webhook_event=stored[0])
 
 
+def events_accept(*, connection: Connection, events: Sequence[CrmEvent]) -> list[WebhookEvent]:
+    """Store a delivery and, once committed, route its new events with one queued task."""
+    stored = event_ingest(connection=connection, events=events)
+    webhook_events_route_enqueue([row.pk for row in stored])
+    return stored
+
+
+def webhook_events_route(*, webhook_event_ids: Sequence[int]) -> list[Run]:
+    """Route one delivery's stored events in the order given; one routed already is skipped
+    (a task may be delivered twice)."""
+    order = {pk: i for i, pk in enumerate(webhook_event_ids)}
+    pending = WebhookEvent.objects.filter(pk__in=order, processed_at__isnull=True)
+    runs: list[Run] = []
+    for event in sorted(pending.select_related("connection"), key=lambda e: order[e.pk]):
+        runs += event_route(webhook_event=event)
+    return runs
+
+
 def webhook_event_route(*, webhook_event_id: int) -> list[Run]:
-    """Route a stored event once: a second delivery of the task finds it processed."""
-    event = WebhookEvent.objects.get(pk=webhook_event_id)
-    if event.processed_at is not None:
-        return []
-    return event_route(webhook_event=event)
+    """Route one stored event once (tasks enqueued before deliveries were routed whole)."""
+    return webhook_events_route(webhook_event_ids=[webhook_event_id])

@@ -1,4 +1,5 @@
-"""Connectors and engines, loaded lazily by dotted path from settings.SALESOPS."""
+"""Agent engines, loaded lazily by dotted path from settings.SALESOPS (connectors: see
+services/connections.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from connectors import registry
-from connectors.base import CrmConnector
 from salesops.agents.base import Engine
-
-
-def connector_get(kind: str | None = None) -> CrmConnector:
-    """The connector for `kind` (default: SALESOPS["CONNECTOR"])."""
-    kind = kind or settings.SALESOPS["CONNECTOR"]
-    return _connector(kind)
-
-
-@functools.cache
-def _connector(kind: str) -> CrmConnector:
-    options: dict[str, Any] = settings.SALESOPS.get("CONNECTOR_OPTIONS", {}).get(kind, {})
-    return registry.connector_get(kind, connectors=settings.SALESOPS["CONNECTORS"], **options)
 
 
 def engine_get(name: str | None = None) -> Engine:
@@ -53,5 +40,7 @@ def _engine(name: str) -> Engine:
 
 def plugins_reset() -> None:
     """Forget cached connectors and engines (tests change settings)."""
-    _connector.cache_clear()
+    from salesops.services.connections import connections_reset
+
+    connections_reset()
     _engine.cache_clear()

@@ -6,21 +6,28 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import CrmConnector, CrmRecord, RecordNotFound, RecordRef
-from salesops.models import CrmRecordMirror
+from connectors.record_model import RELATIONS
+from salesops.models import Connection, CrmRecordMirror
+from salesops.services.connections import connection_connector
 from salesops.skills.context import record_document_build
 from salesops.specs.model import SopSpec
-from salesops.specs.record_model import RELATIONS
 
 ACTIVITY_LIMIT = 50
 
 
 def record_document_fetch(
-    *, connector: CrmConnector, ref: RecordRef, spec: SopSpec, now: datetime
+    *,
+    connection: Connection,
+    ref: RecordRef,
+    spec: SopSpec,
+    now: datetime,
+    connector: CrmConnector | None = None,
 ) -> dict[str, Any]:
     """Re-fetch the record (events are at-least-once and unordered) and the context it needs.
 
     Raises RecordNotFound when the record is gone.
     """
+    connector = connector or connection_connector(connection)
     found = connector.get_many(ref.object_type, [ref.id])
     if not found:
         raise RecordNotFound(f"{ref.object_type} {ref.id} no longer exists in the CRM")
@@ -40,18 +47,21 @@ def record_document_fetch(
     )
     document = record_document_build(record, related=related, activities=activities, now=now)
     if ref.object_type == "contact":
-        document["duplicate_email_count"] = _duplicates(connector.kind, ref.id, document)
+        document["duplicate_email_count"] = _duplicates(connection, ref.id, document)
     return document
 
 
-def _duplicates(kind: str, record_id: str, document: dict[str, Any]) -> int | None:
+def _duplicates(connection: Connection, record_id: str, document: dict[str, Any]) -> int | None:
     """Other mirrored contacts with this email; a CRM-wide fact no single record carries."""
     email = (document.get("email") or "").strip()
     if not email:
         return None
     return (
         CrmRecordMirror.objects.filter(
-            connector=kind, object_type="contact", properties__email__iexact=email
+            connection=connection,
+            object_type="contact",
+            properties__email__iexact=email,
+            deleted_at__isnull=True,
         )
         .exclude(record_id=record_id)
         .count()

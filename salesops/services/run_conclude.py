@@ -6,13 +6,14 @@ still blocks: a write needs every check passed, skipped, overridden or accepted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.base import CRMError
+from connectors.base import CRMError, RetriableCRMError
 from salesops.models import Run
 from salesops.services.escalations import escalation_open, escalations_supersede
-from salesops.services.run_state import TOTALS, run_finish
+from salesops.services.run_state import TOTALS, retries_note, run_finish, run_retry_later
 from salesops.services.steps import StepRecorder
 from salesops.services.writeback import run_write_back
 from salesops.specs.model import ExpressionError, SopSpec
@@ -21,6 +22,25 @@ from salesops.verify.report import VerificationReport
 
 class NotVerified(RuntimeError):
     """A write was attempted with a report that still blocks it (a bug, never a user error)."""
+
+
+@dataclass(frozen=True)
+class WriteFailed:
+    """Why the CRM refused a write: the error, and whether trying again later may succeed."""
+
+    error: Exception
+
+    @property
+    def retriable(self) -> RetriableCRMError | None:
+        """The error when trying again later may succeed (429, 5xx, timeout), else None."""
+        return self.error if isinstance(self.error, RetriableCRMError) else None
+
+    def reason(self, note: str = "") -> str:
+        """The run's reason: "write-back failed<note>: <the vendor's message>"."""
+        return f"write-back failed{note}: {self.error}"
+
+    def __str__(self) -> str:
+        return self.reason()
 
 
 def run_conclude(
@@ -54,8 +74,8 @@ def write_error(
     now: datetime,
     output: dict[str, Any],
     report: VerificationReport,
-) -> str:
-    """Perform the writes of a verified result; "" when done, else why the CRM refused.
+) -> WriteFailed | None:
+    """Perform the writes of a verified result; None when done, else why the CRM refused.
 
     Writes already done (by their keys) are skipped, so calling it again after a failure or
     a crash completes the rest without duplicates.
@@ -70,10 +90,10 @@ def write_error(
             run=run, spec=spec, output=output, record=run.input or {}, now=now, recorder=recorder
         )
     except (CRMError, ExpressionError) as exc:
-        return f"write-back failed: {exc}"
+        return WriteFailed(exc)
     # The CRM now holds this result: older results waiting for review are stale.
     escalations_supersede(run=run)
-    return ""
+    return None
 
 
 def run_write(
@@ -86,11 +106,16 @@ def run_write(
     report: VerificationReport,
     reason: str = "",
 ) -> Run:
-    """Write a verified result and end the run: written, or failed (retriable) with the reason."""
+    """Write a verified result and end the run: written; put aside (`retrying`) after a
+    retriable CRM error while it has retries left; else failed with the reason."""
     run.reason = reason
-    error = write_error(
+    failed = write_error(
         run=run, spec=spec, recorder=recorder, now=now, output=output, report=report
     )
-    if error:
-        return run_finish(run, Run.State.FAILED, reason=error)
-    return run_finish(run, Run.State.WRITTEN, reason=reason)
+    if failed is None:
+        return run_finish(run, Run.State.WRITTEN, reason=reason)
+    if failed.retriable is None:  # permanent: the vendor's message, at once
+        return run_finish(run, Run.State.FAILED, reason=str(failed))
+    if run_retry_later(run, error=failed.retriable, stage="write", recorder=recorder):
+        return run
+    return run_finish(run, Run.State.FAILED, reason=failed.reason(retries_note(run)))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from connectors.base import CRMError, RecordNotFound, RecordRef
+from connectors.base import CRMError, RecordNotFound, RecordRef, RetriableCRMError
 from salesops.models import Run
-from salesops.services.plugins import connector_get
 from salesops.services.records import record_document_fetch
-from salesops.services.run_state import run_finish
+from salesops.services.run_state import retries_note, run_finish, run_retry_later
 from salesops.services.steps import StepRecorder
 from salesops.specs.model import ExpressionError, SopSpec
 
@@ -31,15 +30,21 @@ def run_prepare(
     *, run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime
 ) -> dict[str, Any] | Run:
     """The record document the run works on (stored on the run as its input), or the run,
-    ended, when the record is gone, unreadable or out of the SOP's scope."""
+    ended, when the record is gone, unreadable or out of the SOP's scope, or put aside
+    (`retrying`) after a retriable CRM error."""
     ref = RecordRef(run.object_type, run.record_id)
     try:
         document = record_document_fetch(
-            connector=connector_get(run.connector), ref=ref, spec=spec, now=now
+            connection=run.connection, ref=ref, spec=spec, now=now
         )
     except RecordNotFound as exc:
         return run_finish(run, Run.State.FAILED, reason=f"record vanished: {exc}")
-    except CRMError as exc:
+    except RetriableCRMError as exc:  # 429, 5xx, timeout: read again later, a few times
+        if run_retry_later(run, error=exc, stage="read", recorder=recorder):
+            return run
+        reason = f"CRM read failed{retries_note(run)}: {exc}"
+        return run_finish(run, Run.State.FAILED, reason=reason)
+    except CRMError as exc:  # permanent: the vendor's message, at once
         return run_finish(run, Run.State.FAILED, reason=f"CRM read failed: {exc}")
     run.input = document  # the audit of what was read: the record document itself
     try:

@@ -20,18 +20,26 @@ from django.utils import timezone
 from django_q.exceptions import TimeoutException
 from django_q.tasks import async_task
 
-from connectors.base import RecordRef
+from connectors.base import RecordRef, RetriableCRMError
 from salesops.agents.base import EngineResult, RunInput
-from salesops.models import AgentBatchItem, Escalation, Run, Sop, SopVersion
+from salesops.models import AgentBatchItem, Connection, Escalation, Run, Sop, SopVersion
+from salesops.services.connections import connection_default
 from salesops.services.escalations import escalation_write
 from salesops.services.plugins import engine_get
 from salesops.services.run_conclude import run_conclude, run_write
 from salesops.services.run_prepare import run_prepare
-from salesops.services.run_state import TOTALS, run_finish, run_totals
+from salesops.services.run_state import (
+    TOTALS,
+    retries_note,
+    run_finish,
+    run_retry_later,
+    run_totals,
+)
 from salesops.services.run_verify import judge_get, recorded_judge, run_origin, run_verify
 from salesops.services.sops import knowledge_skills_get, sop_spec_get
 from salesops.services.steps import StepRecorder
 from salesops.specs.model import SopSpec
+from salesops.tasks_enqueue import queue_broker
 from salesops.verify import verify_result
 from salesops.verify.report import VerificationReport
 from salesops.verify.verifier import Judge, Origin
@@ -40,11 +48,14 @@ logger = logging.getLogger(__name__)
 
 # A run in a Message Batch waits on the API (up to 24 h), not on a worker: the poller owns it.
 BATCH_HELD = (AgentBatchItem.Status.PENDING, AgentBatchItem.Status.SUCCEEDED)
+# A `retrying` run is due this much before its `retry_at`, so a worker whose clock is a little
+# behind the sweeper's does not turn the delivery away.
+CLOCK_SKEW = timedelta(seconds=5)
 
 
-def run_key(*, sop: Sop, ref: RecordRef, event_key: str) -> str:
-    """One run per (SOP, record, triggering event); long keys are hashed to fit the column."""
-    key = f"{sop.name}|{ref.object_type}:{ref.id}|{event_key}"
+def run_key(*, sop: Sop, connection: Connection, ref: RecordRef, event_key: str) -> str:
+    """One run per (SOP, connection, record, triggering event); long keys are hashed to fit."""
+    key = f"{sop.name}|{connection.slug}|{ref.object_type}:{ref.id}|{event_key}"
     if len(key) > 200:
         key = f"{sop.name}|{hashlib.sha256(key.encode()).hexdigest()}"
     return key
@@ -67,7 +78,7 @@ def run_create(
     event_key: str,
     version: SopVersion | None = None,
     shadow: bool = False,
-    connector: str | None = None,
+    connection: Connection | None = None,
     user: Any = None,
     enqueue: bool = True,
 ) -> tuple[Run, bool]:
@@ -82,7 +93,7 @@ def run_create(
         event_key=event_key,
         version=version,
         shadow=shadow,
-        connector=connector,
+        connection=connection,
         user=user,
         enqueue=enqueue,
     )
@@ -97,7 +108,7 @@ def runs_create(
     event_key: str,
     version: SopVersion | None = None,
     shadow: bool = False,
-    connector: str | None = None,
+    connection: Connection | None = None,
     user: Any = None,
     enqueue: bool = True,
 ) -> tuple[list[Run], int]:
@@ -108,7 +119,8 @@ def runs_create(
     """
     for ref in refs:
         version = _version_for(sop, version, ref.object_type)
-    keys = [run_key(sop=sop, ref=ref, event_key=event_key) for ref in refs]
+    connection = connection or connection_default()
+    keys = [run_key(sop=sop, connection=connection, ref=ref, event_key=event_key) for ref in refs]
     with transaction.atomic():
         existing = set(
             Run.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
@@ -118,7 +130,7 @@ def runs_create(
                 idempotency_key=key,
                 sop=sop,
                 sop_version=version,
-                connector=connector or settings.SALESOPS["CONNECTOR"],
+                connection=connection,
                 object_type=ref.object_type,
                 record_id=ref.id,
                 trigger=trigger,
@@ -143,12 +155,14 @@ def runs_create(
 
 def run_enqueue(*, run: Run) -> None:
     """Hand the run to django-q2 by dotted path: the task is a thin shim around run_execute."""
+    cluster = settings.SALESOPS["RUN_CLUSTER"]
     async_task(
         "salesops.tasks.run_execute",
         run.pk,
         task_name=f"run-{run.pk}",
         group=f"sop:{run.sop_id}",
-        cluster=settings.SALESOPS["RUN_CLUSTER"],
+        cluster=cluster,
+        broker=queue_broker(cluster or None),  # one client per process, not one per run
     )
 
 
@@ -213,6 +227,12 @@ def _claim(run_id: int, now: datetime) -> str | None:
         state=Run.State.RUNNING, started_at=now, attempts=F("attempts") + 1
     ):
         return "fresh"
+    # A due CRM retry is not a new attempt: Run.crm_retries counts those, and a worker that
+    # dies during one still has its SALESOPS_Q_MAX_ATTEMPTS reclaims.
+    if Run.objects.filter(
+        pk=run_id, state=Run.State.RETRYING, retry_at__lte=now + CLOCK_SKEW
+    ).update(state=Run.State.RUNNING, started_at=now, retry_at=None):
+        return "retry"
     limit = settings.SALESOPS["MAX_ATTEMPTS"]
     for state in (Run.State.RUNNING, Run.State.WRITING):
         held = runs_abandoned(now=now).filter(pk=run_id, state=state, attempts__lt=limit)
@@ -232,16 +252,24 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
     run = Run.objects.select_related("sop", "sop_version__sop").get(pk=run_id)
     if claim is None:
         return run
-    recorder = StepRecorder(run, fresh=claim == "fresh" and run.attempts == 1)
+    first = claim == "fresh" and run.attempts == 1 and not run.crm_retries
+    recorder = StepRecorder(run, fresh=first)
     spec = sop_spec_get(run.sop_version)
     try:
         if claim == "stale-writing":
             return _resume_write(run, spec, recorder, now)
+        if claim == "retry":
+            return _resume_retry(run, spec, recorder, now)
         if run.output is not None:  # reclaimed or retried after the engine had answered
             return _resume_proposal(run, spec, recorder, now, claim=claim)
         if claim == "stale-running":
             recorder.info("restart", f"restarted after a worker stopped (attempt {run.attempts})")
         return _execute(run, spec, recorder, now)
+    except RetriableCRMError as exc:  # a CRM call outside the stages that handle their own
+        if run_retry_later(run, error=exc, stage="crm", recorder=recorder):
+            return run
+        reason = f"CRM call failed{retries_note(run)}: {exc}"
+        return run_finish(run, Run.State.FAILED, reason=reason)
     except Exception as exc:  # the run must end in a recorded state, whatever broke
         logger.exception("run %s crashed", run.pk)
         reason = f"internal error: {type(exc).__name__}: {exc}"
@@ -360,9 +388,10 @@ def _resume_proposal(
     """A reclaimed or retried run whose engine had already answered: verify the stored proposal
     again, replaying judge verdicts from the audit trail; never pay the model twice for it."""
     why = "restarted after a worker stopped" if claim == "stale-running" else "retried"
+    count = f"CRM retry {run.crm_retries}" if claim == "retry" else f"attempt {run.attempts}"
     recorder.info(
         "restart" if claim == "stale-running" else "retry",
-        f"{why} (attempt {run.attempts}): the engine had already proposed a result, so it is "
+        f"{why} ({count}): the engine had already proposed a result, so it is "
         "verified again and the model is not called twice",
     )
     report = _verify_stored(run, spec, recorder, now)
@@ -406,6 +435,20 @@ def _resume_write(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime
     )
 
 
+def _resume_retry(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> Run:
+    """A due CRM retry: write the approved result again, or verify the stored proposal and
+    write it, or read the record again; writes already done are skipped by their keys."""
+    limit = settings.SALESOPS["CRM_MAX_RETRIES"]
+    escalation = Escalation.objects.filter(run=run, status=Escalation.Status.APPROVED).first()
+    if escalation is not None:
+        recorder.info("retry", f"retry {run.crm_retries} of {limit}: writing the approved result")
+        return escalation_write(escalation_id=escalation.pk, claimed=True)
+    if run.output is not None:
+        return _resume_proposal(run, spec, recorder, now, claim="retry")
+    recorder.info("retry", f"retry {run.crm_retries} of {limit}: reading the record again")
+    return _execute(run, spec, recorder, now)
+
+
 def run_retry(*, run: Run) -> Run:
     """Put a failed run back in the queue; its writes keep their keys, so nothing duplicates.
 
@@ -413,8 +456,9 @@ def run_retry(*, run: Run) -> Run:
     """
     approved = Escalation.objects.filter(run=run, status=Escalation.Status.APPROVED).first()
     state = Run.State.ESCALATED if approved else Run.State.QUEUED
+    # A retry from the admin also gets a fresh budget of CRM retries.
     updated = Run.objects.filter(pk=run.pk, state=Run.State.FAILED).update(
-        state=state, reason="", finished_at=None
+        state=state, reason="", finished_at=None, crm_retries=0, retry_at=None
     )
     if not updated:
         raise ValueError(f"run {run.pk} is {run.state}; only failed runs can be retried")

@@ -1,4 +1,5 @@
-"""Scheduled triggers: keep the record mirror fresh and start runs for due cron slots."""
+"""Scheduled triggers: start runs for due cron slots over the record mirror (services/sync.py
+keeps it fresh, as its own scheduled task)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from croniter import croniter
-from django.conf import settings
-from django.db.models import Max
 from django.utils import timezone
 
-from connectors.base import OBJECT_TYPES, RecordRef
-from salesops.models import CrmRecordMirror, Run, Sop
+from connectors.base import RecordRef
+from salesops.models import Connection, CrmRecordMirror, Run, Sop
 from salesops.services import agent_batches
-from salesops.services.plugins import connector_get
+from salesops.services.connections import sop_connections
+from salesops.services.ratelimit import connection_schedulable
 from salesops.services.runs import run_create
 from salesops.services.sops import sop_spec_get
 from salesops.specs.model import ExpressionError
@@ -23,36 +23,6 @@ logger = logging.getLogger(__name__)
 
 # A slot older than this is not started late: after downtime we skip to the next slot.
 CATCH_UP = timedelta(minutes=15)
-
-
-def mirror_sync(*, connector_kind: str | None = None) -> int:
-    """Pull records changed since the newest mirrored one into the mirror; returns how many."""
-    kind = connector_kind or settings.SALESOPS["CONNECTOR"]
-    connector = connector_get(kind)
-    count = 0
-    for object_type in OBJECT_TYPES:
-        since = CrmRecordMirror.objects.filter(connector=kind, object_type=object_type).aggregate(
-            cursor=Max("last_modified")
-        )["cursor"]
-        for record in connector.iter_changed(object_type, since):
-            CrmRecordMirror.objects.update_or_create(
-                connector=kind,
-                object_type=object_type,
-                record_id=record.id,
-                defaults={
-                    "properties": _plain(record.properties),
-                    "last_modified": record.last_modified,
-                },
-            )
-            count += 1
-    return count
-
-
-def _plain(properties: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for name, value in properties.items():
-        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
-    return out
 
 
 def mirror_document(mirror: CrmRecordMirror, *, now: datetime) -> dict[str, Any]:
@@ -80,7 +50,6 @@ def schedule_tick(*, now: datetime | None = None) -> int:
     """Start runs for every schedule trigger whose latest slot is due. Idempotent per slot."""
     now = now or timezone.now()
     started = 0
-    synced = False
     sops = Sop.objects.filter(enabled=True, published_version__isnull=False).select_related(
         "published_version__sop"
     )
@@ -93,20 +62,23 @@ def schedule_tick(*, now: datetime | None = None) -> int:
             slot = croniter(trigger.schedule, now).get_prev(datetime)
             if now - slot > CATCH_UP:
                 continue
-            if not synced:
-                mirror_sync()
-                synced = True
-            started += _start_slot(sop, trigger, index, slot, now)
+            for connection in sop_connections(sop):
+                if not connection_schedulable(connection):  # near its daily CRM budget
+                    continue
+                started += _start_slot(sop, connection, trigger, index, slot, now)
     return started
 
 
-def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetime) -> int:
+def _start_slot(
+    sop: Sop, connection: Connection, trigger: Any, index: int, slot: datetime, now: datetime
+) -> int:
     started = 0
     # With batching on, the slot's new runs are sent as Message Batches once all are created.
     batching = agent_batches.batch_scheduled_runs()
     fresh: list[Run] = []
-    kind = settings.SALESOPS["CONNECTOR"]
-    mirrors = CrmRecordMirror.objects.filter(connector=kind, object_type=sop.object_type)
+    mirrors = CrmRecordMirror.objects.filter(
+        connection=connection, object_type=sop.object_type, deleted_at__isnull=True
+    )
     for mirror in mirrors.iterator(chunk_size=500):
         if trigger.where is not None:
             activation = {
@@ -125,7 +97,7 @@ def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetim
             ref=RecordRef(sop.object_type, mirror.record_id),
             trigger=Run.Trigger.SCHEDULE,
             event_key=f"schedule:{index}:{slot.isoformat()}",
-            connector=kind,
+            connection=connection,
             enqueue=not batching,
         )
         started += int(created)
@@ -138,17 +110,19 @@ def _start_slot(sop: Sop, trigger: Any, index: int, slot: datetime, now: datetim
     return started
 
 
-# (schedule name, task): each runs every minute.
+# (schedule name, task): each runs every minute. The tick only reads the mirror; the sync
+# schedule enqueues one sync task per connection (each skips while one is already running).
 _SCHEDULES = (
     ("salesops-schedule-tick", "salesops.tasks.schedule_tick"),
+    ("salesops-sync", "salesops.tasks.syncs_enqueue"),
     ("salesops-batch-poll", "salesops.tasks.agent_batches_poll"),
     ("salesops-runs-sweep", "salesops.tasks.runs_sweep"),
 )
 
 
 def schedules_install() -> None:
-    """Create (once) the django-q2 schedules, every minute: the tick, the batch poll and the
-    sweeper that takes back runs a dead worker or a lost task left behind."""
+    """Create (once) the django-q2 schedules, every minute: the tick, the CRM syncs, the batch
+    poll and the sweeper that takes back runs a dead worker or a lost task left behind."""
     from django_q.models import Schedule
 
     for name, func in _SCHEDULES:

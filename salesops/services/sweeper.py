@@ -4,7 +4,11 @@ left behind, whatever its history, so no run stays `running`, `writing` or `queu
 Runs claimed but abandoned (past their lease, or released by a stopped worker) go back to the
 queue, or fail once they used SALESOPS_Q_MAX_ATTEMPTS. Queued runs whose task is not waiting in
 the broker (a killed cluster took it: Redis pops without an ack, the ORM locks it until `retry`)
-are enqueued again. A duplicate delivery is harmless: `run_execute` claims before it acts.
+are enqueued again. Runs `retrying` after a retriable CRM error (429, 5xx, timeout) are handed
+to a worker once their `retry_at` has passed: the decision to retry and its due time are one
+UPDATE of the run, and this sweep is the only thing that enqueues them, so a crash between
+"retry later" and "enqueued" cannot lose one (a retry starts up to a sweep, a minute, late).
+A duplicate delivery is harmless: `run_execute` claims before it acts.
 """
 
 from __future__ import annotations
@@ -43,10 +47,11 @@ class Sweep:
     reclaimed: int = 0  # abandoned runs handed back to the queue
     failed: int = 0  # abandoned runs that had used their attempts
     requeued: int = 0  # queued runs whose task was lost
+    retried: int = 0  # `retrying` runs whose retry was due
 
     @property
     def total(self) -> int:
-        return self.reclaimed + self.failed + self.requeued
+        return self.reclaimed + self.failed + self.requeued + self.retried
 
 
 def runs_sweep(*, now: datetime | None = None) -> Sweep:
@@ -65,7 +70,8 @@ def runs_sweep(*, now: datetime | None = None) -> Sweep:
     requeued = 0
     if waiting is not None:
         requeued = _requeue_lost(now, waiting)
-    sweep = Sweep(reclaimed=reclaimed, failed=failed, requeued=requeued)
+    retried = _retries_due(now, waiting)
+    sweep = Sweep(reclaimed=reclaimed, failed=failed, requeued=requeued, retried=retried)
     if sweep.total:
         logger.warning("sweeper: %s", sweep)
     return sweep
@@ -81,6 +87,20 @@ def _requeue_lost(now: datetime, waiting: set[int]) -> int:
     )
     count = 0
     for run in queued[:BATCH]:
+        run_enqueue(run=run)
+        count += 1
+    return count
+
+
+def _retries_due(now: datetime, waiting: set[int] | None) -> int:
+    """Enqueue `retrying` runs whose retry is due (an approved escalation's write included:
+    `run_execute` hands that to `escalation_write`). Without a readable broker every due run
+    is enqueued; a second delivery finds it claimed."""
+    due = Run.objects.filter(state=Run.State.RETRYING, retry_at__lte=now).order_by("retry_at")
+    if waiting:
+        due = due.exclude(pk__in=waiting)
+    count = 0
+    for run in due[:BATCH]:
         run_enqueue(run=run)
         count += 1
     return count

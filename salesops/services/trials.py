@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from connectors.base import RecordNotFound, RecordRef
 from salesops.agents.base import StepRecord
-from salesops.models import Run, Sop, SopVersion
-from salesops.services.plugins import connector_get
+from salesops.models import Connection, Run, Sop, SopVersion
+from salesops.services.connections import connection_connector, connection_default
 from salesops.services.records import record_document_fetch
 from salesops.services.run_prepare import applies_when_check
 from salesops.services.run_verify import judge_get
@@ -54,6 +54,7 @@ def result_verify(
     result: Any,
     version: SopVersion | None = None,
     origin: Origin = "model",
+    connection: Connection | None = None,
 ) -> CandidateCheck:
     """Run the SOP's scope and every check (judges too, when a model engine is configured) on
     `result` for a record, as the run pipeline would. Raises ValueError for an unknown record."""
@@ -64,7 +65,10 @@ def result_verify(
     now = timezone.now()
     try:
         record = record_document_fetch(
-            connector=connector_get(), ref=RecordRef(sop.object_type, record_id), spec=spec, now=now
+            connection=connection or connection_default(),
+            ref=RecordRef(sop.object_type, record_id),
+            spec=spec,
+            now=now,
         )
     except RecordNotFound:
         raise ValueError(f"no such record: no {sop.object_type} with id {record_id!r}") from None
@@ -80,12 +84,15 @@ def result_verify(
     )
 
 
-def sop_version_try(*, version: SopVersion, record_id: str, user: Any = None) -> Run:
+def sop_version_try(
+    *, version: SopVersion, record_id: str, user: Any = None, connection: Connection | None = None
+) -> Run:
     """Run `version` (draft or published) in shadow on one record, here and now: full run and
     checks, nothing written. Raises RecordNotFound / ValueError for a bad record."""
     sop = version.sop
     ref = RecordRef(sop.object_type, record_id)
-    if not connector_get().get_many(ref.object_type, [ref.id]):
+    connection = connection or connection_default()
+    if not connection_connector(connection).get_many(ref.object_type, [ref.id]):
         raise ValueError(f"no {ref.object_type} with id {record_id!r} in the CRM")
     run, _ = run_create(
         sop=sop,
@@ -94,6 +101,7 @@ def sop_version_try(*, version: SopVersion, record_id: str, user: Any = None) ->
         event_key=f"try:{uuid.uuid4().hex}",
         version=version,
         shadow=True,
+        connection=connection,
         user=user,
         enqueue=False,
     )

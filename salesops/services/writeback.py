@@ -10,20 +10,32 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from connectors.base import Action, NoteAction, PropertyUpdate, RecordRef, TaskAction
+from connectors.base import (
+    Action,
+    ActionResult,
+    CRMError,
+    NoteAction,
+    PermanentCRMError,
+    PropertyUpdate,
+    RecordRef,
+    RetriableCRMError,
+    TaskAction,
+)
 from salesops.agents.base import StepRecord
 from salesops.models import Run, WriteBack
-from salesops.services.plugins import connector_get
+from salesops.services.connections import connection_connector
 from salesops.services.rendering import string_render, template_render
 from salesops.specs.model import SopSpec
 from salesops.writeback import PlannedWrite, writes_plan
 
 
 def write_key(run: Run, seq: int, output: dict[str, Any]) -> str:
-    """Stable per (SOP, record, write, result): a retry, a redelivery or a re-run that reaches
-    the same result reuses the key, so the CRM gets no second note or task."""
+    """Stable per (SOP, connection, record, write, result): a retry, a redelivery or a re-run
+    that reaches the same result reuses the key, so the CRM gets no second note or task."""
     canonical = json.dumps(output, sort_keys=True, default=str)
-    material = f"{run.sop.name}|{run.object_type}:{run.record_id}|{seq}|{canonical}"
+    material = (
+        f"{run.sop.name}|{run.connection.slug}|{run.object_type}:{run.record_id}|{seq}|{canonical}"
+    )
     return f"salesops-{hashlib.sha256(material.encode()).hexdigest()[:40]}"
 
 
@@ -105,6 +117,13 @@ def _payload(action: Action) -> dict[str, Any]:
     }
 
 
+def _outcome_error(result: ActionResult) -> CRMError:
+    """A failed outcome as the error the run's retry policy understands."""
+    if result.retriable:
+        return RetriableCRMError(result.error, retry_after=result.retry_after)
+    return PermanentCRMError(result.error)
+
+
 def run_write_back(
     *,
     run: Run,
@@ -137,12 +156,14 @@ def run_write_back(
         for row in WriteBack.objects.bulk_create(missing):
             existing[row.seq] = row
         rows = [existing[seq] for seq in range(len(actions))]
-    connector = connector_get(run.connector)
+    connector = connection_connector(run.connection)
     for row, action in zip(rows, actions, strict=True):
         if row.status == WriteBack.Status.DONE:
             continue
         try:
             (result,) = connector.apply([action])
+            if not result.ok:
+                raise _outcome_error(result)
         except Exception as exc:
             WriteBack.objects.filter(pk=row.pk).update(
                 status=WriteBack.Status.FAILED, error=str(exc)

@@ -1,6 +1,6 @@
 """Build the record document a run sees, and resolve evidence paths inside it. Pure Python.
 
-The document shape is described in `salesops/specs/record_model.py`. Everything in it is plain
+The document shape is described in `connectors/record_model.py`. Everything in it is plain
 JSON (timestamps and dates as ISO strings) so engines, expressions and the verifier all see the
 same values, and a cited value can be compared with what the record holds.
 """
@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from connectors.base import Activity, CrmRecord
+from connectors.record_model import OBJECT_FIELDS, RELATIONS
 from salesops.guard.injection import DOCUMENT_KEY, detect
-from salesops.specs.record_model import OBJECT_FIELDS, RELATIONS
 
 
 class PathNotFound(KeyError):
@@ -118,7 +118,7 @@ def record_document_build(
     activities: list[Activity],
     now: datetime,
 ) -> dict[str, Any]:
-    """Build the record document for one run (shape in `salesops/specs/record_model.py`)."""
+    """Build the record document for one run (shape in `connectors/record_model.py`)."""
     now_utc = to_utc(now)
     document = _properties_document(record)
     document["object"] = record.object_type

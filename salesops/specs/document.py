@@ -10,7 +10,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from salesops.inputs import InputRejected, text_check
+from connectors.inputs import InputRejected, text_check
 from salesops.specs.cel_tree import suggest
 from salesops.specs.frontmatter_schema import PATTERN_HELP
 from salesops.specs.model import SpecError, SpecIssue

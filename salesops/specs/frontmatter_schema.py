@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from salesops.specs.record_model import CONTEXT_NAMES, OBJECT_FIELDS
+from connectors.record_model import CONTEXT_NAMES, OBJECT_FIELDS
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{1,62}$"
 SKILL_NAME_PATTERN = r"^[a-z0-9-]+$"

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from salesops.specs.record_model import (
+from connectors.record_model import (
     ACTIVITY_FIELDS,
     DERIVED_FIELDS,
     OBJECT_FIELDS,

@@ -13,11 +13,11 @@ from typing import Any
 from croniter import croniter
 from jsonschema import Draft202012Validator
 
+from connectors.record_model import OBJECT_FIELDS, RELATIONS, event_names
 from salesops.specs.cel_tree import suggest
 from salesops.specs.document import format_path, usable
 from salesops.specs.expressions import CelExpression, check_expression
 from salesops.specs.model import Fragment, SpecIssue
-from salesops.specs.record_model import OBJECT_FIELDS, RELATIONS, event_names
 from salesops.specs.scope import CelType, ExpressionScope, record_type
 
 _SOP_TEMPLATE_VARS = CelType(

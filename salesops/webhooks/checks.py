@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from django.db.models import CharField
 
 from connectors.base import CrmEvent
-from salesops.inputs import InputRejected, Limits, text_check, value_check
+from connectors.inputs import InputRejected, Limits, text_check, value_check
 from salesops.models import WebhookEvent
 
 MAX_BYTES = 1_000_000  # a body larger than this is refused unread (413)
@@ -22,6 +22,7 @@ MAX_EVENTS = 100  # per delivery, as HubSpot batches them; one delivery holds th
 # Occurrence times a CRM can honestly send; outside, a date is an error or an attack.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+KIND_LENGTH = 20  # a connector kind or an origin ("salesops")
 VALUE_LIMITS = Limits(max_depth=4, max_items=1_000, max_string=65_536, max_int_digits=20)
 # Printable ASCII without spaces: CRM ids (numeric, Salesforce's 18 characters, our "c-001",
 # "local:contact.created:c-001") fit, and every database compares them byte for byte.
@@ -52,9 +53,10 @@ def event_check(event: CrmEvent, *, where: str) -> None:
     _id_check(event.event_id, max_length=_column("event_id"), where=f"{where}.event_id")
     _id_check(event.record.id, max_length=_column("record_id"), where=f"{where}.id")
     text_check(event.name, max_length=_column("name"), where=f"{where}.name")
-    text_check(event.source, max_length=_column("source"), where=f"{where}.source")
+    text_check(event.source, max_length=KIND_LENGTH, where=f"{where}.source")
     text_check(event.record.object_type, max_length=_column("object_type"), where=where)
-    text_check(event.origin, max_length=_column("source"), where=f"{where}.origin")
+    text_check(event.origin, max_length=KIND_LENGTH, where=f"{where}.origin")
+    text_check(event.account_id, max_length=KIND_LENGTH * 4, where=f"{where}.account_id")
     if event.property is not None:
         text_check(event.property, max_length=_column("name"), where=f"{where}.property")
     value = event.value

@@ -1,32 +1,38 @@
-"""Webhook endpoints, one per connector kind. The hot path only verifies and records rows.
+"""Webhook endpoints, one per connection: `/webhooks/<kind>/<connection-slug>/`.
 
-A delivery is stored whole or refused whole: its size, signature, body and every event are
-checked before the first row is written, and its rows are written in one transaction.
+The hot path only resolves the connection, verifies, checks and stores: a delivery is stored
+whole or refused whole (its size, signature, account and every event are checked before the
+one INSERT), and its new events are routed by one queued task. The answer is the connector's
+(`webhook_response`), so each vendor gets the body it expects.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from connectors.base import CrmConnector, WebhookRequest
-from salesops.inputs import InputRejected
-from salesops.services.events import event_ingest
-from salesops.services.plugins import connector_get
-from salesops.tasks_enqueue import webhook_event_route_enqueue
+from connectors.base import CrmConnector, CrmEvent, WebhookRequest
+from connectors.inputs import InputRejected
+from salesops.models import Connection
+from salesops.services.connections import LOCAL_SLUG, connection_connector, connection_local
+from salesops.services.events import events_accept
 from salesops.webhooks.checks import MAX_BYTES, delivery_check
 
 logger = logging.getLogger(__name__)
 
 
 def _request(request: HttpRequest) -> WebhookRequest:
+    # The URL a vendor signed is the one it was given: our public base URL and the path, never
+    # the Host or X-Forwarded-* headers, which whoever sends the request chooses.
     return WebhookRequest(
         method=request.method or "POST",
-        url=request.build_absolute_uri(),
-        headers={k: v for k, v in request.headers.items()},
+        url=settings.SALESOPS_BASE_URL + request.get_full_path(),
+        headers=dict(request.headers.items()),
         body=request.body,
     )
 
@@ -56,37 +62,93 @@ def _refusal(connector: CrmConnector, incoming: WebhookRequest) -> str | None:
     return None if connector.verify_webhook(incoming) else "invalid signature"
 
 
+def _account_refusal(connection: Connection, events: Sequence[CrmEvent]) -> str | None:
+    """Why the delivery is not this connection's (an event names another account), or None."""
+    for event in events:
+        if event.account_id and event.account_id != connection.account_id:
+            return (
+                f"delivery is for account {event.account_id!r}; connection "
+                f"{connection.slug!r} is account {connection.account_id!r}"
+            )
+    return None
+
+
+def _connection(kind: str, slug: str) -> Connection | None:
+    found = Connection.objects.filter(slug=slug).first()
+    if found is None and slug == LOCAL_SLUG and kind == Connection.Kind.LOCAL:
+        found = connection_local()  # the built-in CRM's connection exists by default
+    if found is None or not found.enabled or found.kind != kind:
+        return None
+    return found
+
+
+def _only_connection(kind: str) -> Connection | str:
+    """The one enabled connection of `kind` (for the old URL), or why there is none."""
+    found = list(Connection.objects.filter(kind=kind, enabled=True).order_by("pk")[:2])
+    if not found and kind == Connection.Kind.LOCAL:
+        local = connection_local()
+        found = [local] if local.enabled else []
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return f"no enabled {kind!r} connection"
+    return f"several {kind!r} connections: post to /webhooks/{kind}/<connection-slug>/"
+
+
+def _answer(
+    connector: CrmConnector,
+    events: Sequence[CrmEvent],
+    error: str | None = None,
+    status: int | None = None,
+) -> HttpResponse:
+    """The connector's answer for the delivery; a refusal keeps our status (401, 403, 413, 400)
+    with the connector's body, so the vendor reads it and an operator sees why."""
+    answer = connector.webhook_response(events, error)
+    return HttpResponse(
+        answer.body,
+        status=status if error and status else answer.status,
+        content_type=answer.content_type,
+    )
+
+
 @csrf_exempt
 @require_POST
-def webhook_receive(request: HttpRequest, kind: str) -> HttpResponse:
-    """Check size, signature and every event; store the delivery whole; enqueue routing.
+def webhook_receive(request: HttpRequest, kind: str, slug: str | None = None) -> HttpResponse:
+    """Check size, signature, account and every event; store the delivery whole; enqueue its
+    routing as one task.
 
-    Answers 200 with counts, 401 for an unauthentic request, 413 for a body or a delivery
-    over its cap, 400 naming the first bad value; a refused delivery stores nothing.
+    404 for an unknown or disabled connection (or one of another kind), 401 for an unauthentic
+    request, 403 for a delivery naming another account, 413 for a body or a delivery over its
+    cap, 400 naming the first bad value; a refused delivery stores nothing.
     """
-    try:
-        connector = connector_get(kind)
-    except ValueError:
-        return _error(f"unknown connector {kind!r}", 404)
+    if slug is None:
+        only = _only_connection(kind)
+        if isinstance(only, str):
+            return _error(only, 404)
+        connection: Connection | None = only
+    else:
+        connection = _connection(kind, slug)
+    if connection is None:
+        return _error(f"no enabled {kind!r} connection {slug!r}", 404)
+    connector = connection_connector(connection)
     try:
         _size_check(_declared_size(request))  # before Django reads the body into memory
         incoming = _request(request)
         _size_check(len(incoming.body))
     except InputRejected as exc:
-        return _error(exc.reason, exc.status)
+        return _answer(connector, [], exc.reason, exc.status)
     refusal = _refusal(connector, incoming)
     if refusal is not None:
-        return _error(refusal, 401)
+        return _answer(connector, [], refusal, 401)
     try:
         events = connector.parse_webhook(incoming)
         delivery_check(events)
     except InputRejected as exc:
-        return _error(exc.reason, exc.status)
+        return _answer(connector, [], exc.reason, exc.status)
     except ValueError as exc:
-        return _error(str(exc), 400)
-    stored = event_ingest(events=events)
-    for row in stored:
-        webhook_event_route_enqueue(row.pk)
-    return JsonResponse(
-        {"received": len(events), "new": len(stored), "duplicates": len(events) - len(stored)}
-    )
+        return _answer(connector, [], str(exc), 400)
+    wrong_account = _account_refusal(connection, events)
+    if wrong_account is not None:
+        return _answer(connector, [], wrong_account, 403)
+    events_accept(connection=connection, events=events)
+    return _answer(connector, events)

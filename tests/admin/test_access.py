@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from salesops.models import AgentBatch, AgentBatchItem, Escalation, Fragment, Sop, WebhookEvent
+from salesops.services.connections import connection_local
 from salesops.services.sops import sop_version_create
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def pages(escalation: Escalation) -> list[str]:
     sop = Sop.objects.get(name="lead-qualification")
     fragment = Fragment.objects.first()
     event = WebhookEvent.objects.create(
-        source="local",
+        connection=connection_local(),
         event_id="e-1",
         name="contact.created",
         object_type="contact",

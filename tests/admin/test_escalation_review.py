@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from connectors.local import models as crm
 from salesops.models import Escalation, Run
+from salesops.services.connections import connection_local
 from salesops.services.escalations import EscalationError, escalation_reject
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,7 @@ def form_errors(response) -> dict:
 def test_it_lists_only_open_escalations_by_default(as_manager: Client, escalation: Escalation):
     decided = Escalation.objects.create(
         run=Run.objects.create(
+            connection=connection_local(),
             sop=escalation.run.sop,
             sop_version=escalation.run.sop_version,
             object_type="contact",

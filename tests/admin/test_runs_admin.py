@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from salesops.models import Escalation, Run
+from salesops.services.connections import connection_local
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,7 @@ def test_it_retries_failed_runs_and_leaves_the_rest(
     as_manager: Client, written_run: Run, sync_queue, django_capture_on_commit_callbacks
 ):
     failed = Run.objects.create(
+        connection=connection_local(),
         sop=written_run.sop,
         sop_version=written_run.sop_version,
         object_type="contact",

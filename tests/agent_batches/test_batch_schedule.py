@@ -8,6 +8,7 @@ import pytest
 
 from salesops.models import AgentBatch, Run
 from salesops.services.schedules import schedule_tick, schedules_install
+from tests.helpers import mirror_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,7 @@ def batching(settings, claude):
 
 def tick(callbacks) -> tuple[int, int]:
     """Run the schedule tick; return (runs started, runs enqueued for the interactive path)."""
+    mirror_sync()  # the sync task's job: the tick reads the mirror only
     with callbacks() as enqueued:
         started = schedule_tick(now=TICK)
     return started, len(enqueued)

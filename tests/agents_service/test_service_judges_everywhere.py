@@ -34,7 +34,7 @@ def exit_code(*args: str) -> int:
 def test_verify_result_runs_the_judge_when_a_model_engine_is_configured(
     anthropic_engine, specs, capsys
 ):
-    from salesops.services.schedules import mirror_sync
+    from tests.helpers import mirror_sync
 
     mirror_sync()
     anthropic_engine.responder = Agent(specs, judge=lambda r: verdict(False, "too generic"))

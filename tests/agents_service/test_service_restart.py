@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connectors.base import RecordRef, RetriableCRMError
+from connectors.base import PermanentCRMError, RecordRef, RetriableCRMError
 from connectors.local.connector import LocalConnector
 from salesops.models import Escalation, Run, Sop
 from salesops.services import runs
@@ -106,14 +106,34 @@ def test_a_run_that_died_before_the_engine_answered_restarts_and_shows_both_atte
     assert run.steps.filter(kind="info", name="restart").exists()
 
 
-def test_a_retry_after_a_failed_write_reuses_the_stored_proposal(anthropic_engine, run_sop):
+def test_an_automatic_retry_of_a_failed_write_reuses_the_stored_proposal(
+    anthropic_engine, run_sop
+):
     def refuse(self, actions):
         raise RetriableCRMError("CRM is down (503)")
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(LocalConnector, "apply", refuse)
         run = run_sop("lead-qualification", "c-001")
-    assert run.state == Run.State.FAILED and "CRM is down" in run.reason
+    assert run.state == Run.State.RETRYING and run.crm_retries == 1
+    requests, billed = len(anthropic_engine.requests), run.cost_usd
+
+    Run.objects.filter(pk=run.pk).update(retry_at=timezone.now())  # the retry is due
+    run = run_execute(run_id=run.pk)
+
+    assert run.state == Run.State.WRITTEN, run.reason
+    assert len(anthropic_engine.requests) == requests  # the model is not asked again
+    assert run.cost_usd == billed
+
+
+def test_a_retry_after_a_failed_write_reuses_the_stored_proposal(anthropic_engine, run_sop):
+    def refuse(self, actions):
+        raise PermanentCRMError("validation failed: owner is inactive")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LocalConnector, "apply", refuse)
+        run = run_sop("lead-qualification", "c-001")
+    assert run.state == Run.State.FAILED and "owner is inactive" in run.reason
     requests, billed = len(anthropic_engine.requests), run.cost_usd
 
     run_retry(run=run)

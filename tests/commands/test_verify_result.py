@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def loaded(library, sample_crm):
-    from salesops.services.schedules import mirror_sync
+    from tests.helpers import mirror_sync
 
     mirror_sync()
 

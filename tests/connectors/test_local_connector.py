@@ -65,15 +65,17 @@ def test_it_assigns_a_task_to_the_records_owner_by_default(connector, deal):
     assert task.activity.timestamp == NOW and task.activity.ai_generated
 
 
-def test_it_rolls_back_every_action_when_one_fails(connector, deal):
+def test_it_keeps_the_good_actions_when_one_fails(connector, deal):
     actions = [
         NoteAction(RecordRef("deal", "d-1"), "ok", "k-1"),
         NoteAction(RecordRef("deal", "d-404"), "gone", "k-2"),
     ]
-    with pytest.raises(RecordNotFound):
-        connector.apply(actions)
-    assert not m.Note.objects.exists()
-    assert not m.Activity.objects.exists()
+    results = connector.apply(actions)
+
+    assert [(r.status, r.retriable) for r in results] == [("created", False), ("failed", False)]
+    assert "d-404 does not exist" in results[1].error
+    assert m.Note.objects.get().body == "ok"  # the failed action's savepoint only
+    assert m.Activity.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -86,9 +88,17 @@ def test_it_rolls_back_every_action_when_one_fails(connector, deal):
         ({"close_date_changes": None}, "cannot be empty"),
     ],
 )
-def test_it_rejects_bad_property_values(connector, deal, props, message):
-    with pytest.raises(PermanentCRMError, match=message):
-        connector.apply([PropertyUpdate(RecordRef("deal", "d-1"), props, "k")])
+def test_it_fails_bad_property_values_for_good(connector, deal, props, message):
+    (result,) = connector.apply([PropertyUpdate(RecordRef("deal", "d-1"), props, "k")])
+    assert (result.status, result.retriable) == ("failed", False)
+    assert message in result.error
+
+
+def test_it_fails_a_task_with_a_bad_due_date_without_raising(connector, deal):
+    action = TaskAction(RecordRef("deal", "d-1"), "Call", "", "soon", "k")  # type: ignore[arg-type]
+    (result,) = connector.apply([action])
+    assert (result.status, result.retriable) == ("failed", False)
+    assert not m.Task.objects.exists()
 
 
 def test_it_converts_property_values_to_column_types(connector, deal):
@@ -107,7 +117,7 @@ def test_it_converts_property_values_to_column_types(connector, deal):
     assert record.properties["next_step"] is None
 
 
-def test_it_pages_through_changes_in_batches(connector, monkeypatch):
+def test_it_pages_through_changes_in_batches_deprecated_iter_changed(connector, monkeypatch):
     monkeypatch.setattr(local_connector, "BATCH_SIZE", 2)
     base = datetime(2025, 1, 1, tzinfo=UTC)
     for i in range(5):
@@ -179,6 +189,7 @@ def test_it_keeps_the_senders_event_id(connector):
         ({"occurred_at": "2025-03-04T12:00:00"}, (), "needs a UTC offset"),
         ({"extra": 1}, (), "unknown keys extra"),
         ({"id": 7}, (), r"events\[0\]\.id: must be a string"),
+        ({"value": [1]}, (), r"events\[0\]\.value: must be a string, number"),
     ],
 )
 def test_it_explains_a_malformed_event(connector, change, drop, message):

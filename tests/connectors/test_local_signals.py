@@ -205,3 +205,13 @@ def test_it_compares_against_refreshed_values(ada, sent_events, django_capture_o
         ada.lead_status = "NEW"
         ada.save()
     assert [(e.property, e.value) for e in sent_events] == [("lead_status", "NEW")]
+
+
+def test_events_carry_the_records_account(sent_events, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        contact = m.Contact.objects.create(id="acme-c-9", account="acme", first_name="A")
+        m.Activity.objects.create(kind="call", contact=contact)
+    assert {(e.name, e.account_id) for e in sent_events} == {
+        ("contact.created", "acme"),
+        ("contact.activity_logged", "acme"),
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.management import call_command
 
@@ -43,8 +45,14 @@ def test_a_local_crm_change_triggers_a_run_through_the_queue(loaded, qcluster):
         lifecycle_stage="lead",
         company=company,
     )
+    # Stored at the CRM writer's commit; routed by a worker, as a webhook delivery is.
     event = WebhookEvent.objects.get(record_id=contact.id, name="contact.created")
+    deadline = time.monotonic() + 60
+    while not WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=False).exists():
+        assert time.monotonic() < deadline, "the routing task never routed the event"
+        time.sleep(0.1)
     run = Run.objects.get(record_id=contact.id, sop__name="lead-qualification")
+    event.refresh_from_db()
     assert run.trigger == "event" and event.runs_created >= 1
     assert runs_wait([run.pk], timeout=60)
     run.refresh_from_db()

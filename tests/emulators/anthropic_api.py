@@ -14,11 +14,26 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import timedelta
 from typing import Any
 
 from tests.emulators.anthropic_prompt import PromptCache, canon, count_tokens, validate_request
+from tests.emulators.framework import (
+    Clock,
+    Decision,
+    Emulator,
+    HttpError,
+    RateLimited,
+    RecordedRequest,
+    RenderedFault,
+    Request,
+    Response,
+    ServerError,
+    SessionExpired,
+    SystemClock,
+    WindowLimiter,
+    json_response,
+)
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -56,16 +71,6 @@ class Delay:
     """Sleep before answering the current request with the next script item."""
 
     seconds: float
-
-
-@dataclass
-class RecordedRequest:
-    """One request as the emulator received it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
 
 
 ScriptItem = Reply | ErrorReply | Delay
@@ -119,37 +124,13 @@ def default_responder(request: dict[str, Any]) -> Reply:
     return reply("ok")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    # TCP_NODELAY: small replies otherwise wait ~40 ms on delayed ACKs (the real API does not).
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"  # keep-alive, as httpx expects
-    server: _Server
+class AnthropicEmulator(Emulator):
+    """A Messages API on 127.0.0.1: scripted replies, usage, cache simulation, batches.
 
-    def log_message(self, format: str, *args: Any) -> None:  # silence stderr noise
-        pass
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def _dispatch(self, method: str) -> None:
-        try:
-            self.server.emulator._handle(self, method)
-        except Exception as exc:
-            # An emulator bug must surface in the test, not as a retried connection error.
-            bug = error(500, message=f"emulator bug: {exc!r}", should_retry=False)
-            self.server.emulator._send_error(self, bug)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    emulator: AnthropicEmulator
-
-
-class AnthropicEmulator:
-    """A Messages API on 127.0.0.1: scripted replies, usage, cache simulation, batches."""
+    Built on the emulator framework: `fail(...)` injects framework faults (rendered in the
+    API's error shape), `calls` counts requests per endpoint, and a `limiter` adds the API's
+    `anthropic-ratelimit-requests-*` headers and 429s.
+    """
 
     def __init__(
         self,
@@ -161,50 +142,29 @@ class AnthropicEmulator:
         cache_ttl_seconds: float = 300.0,
         batch_polls_until_ended: int = 1,
         api_key: str | None = None,
+        tls: bool = False,
+        clock: Clock | None = None,
+        limiter: WindowLimiter | None = None,
     ) -> None:
+        super().__init__(tls=tls, clock=clock or SystemClock(), limiter=limiter)
         self.responder = responder
         self.latency = latency
         self.min_cacheable_tokens = min_cacheable_tokens
         self.min_cacheable_by_model = dict(min_cacheable_by_model or {})
         self.batch_polls_until_ended = batch_polls_until_ended
         self.api_key = api_key  # None: any non-empty key is accepted
-        self.requests: list[RecordedRequest] = []
         self._script: deque[ScriptItem] = deque()
         self.cache = PromptCache(cache_ttl_seconds)
         self._batches: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> AnthropicEmulator:
-        """Bind a free port on 127.0.0.1 and serve in a background thread."""
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.emulator = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> AnthropicEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The URL to pass as the SDK's base_url."""
-        assert self._server is not None, "emulator not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        add = self.router.add
+        # Looked up per request, so a benchmark may wrap `_messages` on the instance.
+        add("POST", "/v1/messages", lambda req: self._messages(req, req.json))
+        add("POST", "/v1/messages/count_tokens", self._count_tokens)
+        add("POST", "/v1/messages/batches", lambda req: self._batch_create(req, req.json))
+        add("GET", "/v1/messages/batches/{id}", self._batch_get)
+        add("GET", "/v1/messages/batches/{id}/results", self._batch_results)
+        add("POST", "/v1/messages/batches/{id}/cancel", self._batch_cancel)
 
     # -- scripting and inspection ----------------------------------------------------------
     def script(self, *items: ScriptItem) -> None:
@@ -225,52 +185,60 @@ class AnthropicEmulator:
         """Forget every cached prefix."""
         self.cache.clear()
 
-    # -- request handling ------------------------------------------------------------------
-    def _handle(self, h: _Handler, method: str) -> None:
-        length = int(h.headers.get("content-length") or 0)
-        raw = h.rfile.read(length) if length else b""
-        path = h.path.split("?", 1)[0]
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        headers = {k.lower(): v for k, v in h.headers.items()}
-        with self._lock:
-            self.requests.append(RecordedRequest(method, path, headers, body))
+    # -- framework hooks -------------------------------------------------------------------
+    def before(self, req: Request) -> Response | None:
+        """Authentication, the version header and JSON, checked before routing like the API."""
         # The SDK sends its api_key as `Authorization: Bearer`; older clients use x-api-key.
-        bearer = headers.get("authorization", "")
-        key = headers.get("x-api-key") or (bearer[7:] if bearer.startswith("Bearer ") else "")
+        key = req.headers.get("x-api-key") or req.bearer
         if not key or (self.api_key is not None and key != self.api_key):
-            return self._send_error(h, error(401, message="invalid x-api-key"))
-        if not headers.get("anthropic-version"):
-            return self._send_error(h, error(400, message="anthropic-version header is required"))
-        if raw and body is None:
-            return self._send_error(h, error(400, message="request body is not valid JSON"))
-        parts = path.strip("/").split("/")
-        if method == "POST" and path == "/v1/messages":
-            return self._messages(h, body)
-        if method == "POST" and path == "/v1/messages/count_tokens":
-            problem = validate_request(body, need_max_tokens=False)
-            if problem:
-                return self._send_error(h, error(400, message=problem))
-            return self._send_json(h, 200, {"input_tokens": count_tokens(body)})
-        if method == "POST" and path == "/v1/messages/batches":
-            return self._batch_create(h, body)
-        if len(parts) >= 4 and parts[:3] == ["v1", "messages", "batches"]:
-            batch = self._batches.get(parts[3])
-            if batch is None:
-                return self._send_error(h, error(404, message=f"batch {parts[3]} not found"))
-            if method == "GET" and len(parts) == 4:
-                return self._send_json(h, 200, self._batch_poll(batch))
-            if method == "GET" and parts[4:] == ["results"]:
-                return self._batch_results(h, batch)
-            if method == "POST" and parts[4:] == ["cancel"]:
-                with self._lock:
-                    if batch["processing_status"] == "in_progress":
-                        batch["processing_status"] = "canceling"
-                        batch["cancel_initiated_at"] = _now_iso()
-                return self._send_json(h, 200, self._batch_view(batch))
-        return self._send_error(h, error(404, message=f"{method} {path} not found"))
+            return self._error(error(401, message="invalid x-api-key"))
+        if not req.headers.get("anthropic-version"):
+            return self._error(error(400, message="anthropic-version header is required"))
+        if req.bad_json:
+            return self._error(error(400, message="request body is not valid JSON"))
+        return None
+
+    def render_fault(self, fault: RenderedFault, req: Request) -> Response:
+        """Framework faults in the API's error shape."""
+        if isinstance(fault, RateLimited):
+            return self._error(error(429, message=fault.message, retry_after=fault.retry_after))
+        if isinstance(fault, ServerError):
+            return self._error(
+                error(fault.status, message=fault.message, retry_after=fault.retry_after)
+            )
+        if isinstance(fault, SessionExpired):
+            return self._error(error(401, message=fault.message or "invalid x-api-key"))
+        assert isinstance(fault, HttpError)
+        return self._error(error(fault.status, message=fault.message, headers=fault.headers))
+
+    def render_bug(self, req: Request, exc: Exception) -> Response:
+        """A handler bug: a 500 the SDK must not retry."""
+        return self._error(error(500, message=f"emulator bug: {exc!r}", should_retry=False))
+
+    def rate_limit_key(self, req: Request) -> str | None:
+        """Limits are per API key."""
+        return req.headers.get("x-api-key") or req.bearer or None
+
+    def rate_limit_headers(self, decision: Decision, req: Request) -> dict[str, str]:
+        """The API's request-limit headers, from the limiter's first window."""
+        usage = next(iter(decision.usage.values()))
+        reset = self.clock.now() + timedelta(seconds=usage.reset_in)
+        return {
+            "anthropic-ratelimit-requests-limit": str(usage.window.limit),
+            "anthropic-ratelimit-requests-remaining": str(usage.remaining),
+            "anthropic-ratelimit-requests-reset": reset.isoformat().replace("+00:00", "Z"),
+        }
+
+    def finish(self, req: Request, resp: Response) -> None:
+        """Every answer carries a request-id, as the API's do."""
+        resp.headers.setdefault("request-id", f"req_{uuid.uuid4().hex[:24]}")
+
+    # -- request handling ------------------------------------------------------------------
+    def _count_tokens(self, req: Request) -> Response:
+        problem = validate_request(req.json, need_max_tokens=False)
+        if problem:
+            return self._error(error(400, message=problem))
+        return json_response(200, {"input_tokens": count_tokens(req.json)})
 
     def _next_item(self, request: dict[str, Any]) -> Reply | ErrorReply:
         # A Delay and the item it delays are taken together, under the lock: a client retry
@@ -285,16 +253,16 @@ class AnthropicEmulator:
             time.sleep(delay)
         return self.responder(request) if item is None else item
 
-    def _messages(self, h: _Handler, body: dict[str, Any]) -> None:
+    def _messages(self, req: Request, body: dict[str, Any]) -> Response:
         if self.latency:
             time.sleep(self.latency)
         problem = validate_request(body, need_max_tokens=True)
         if problem:
-            return self._send_error(h, error(400, message=problem))
+            return self._error(error(400, message=problem))
         item = self._next_item(body)
         if isinstance(item, ErrorReply):
-            return self._send_error(h, item)
-        self._send_json(h, 200, self._message_json(body, item))
+            return self._error(item)
+        return json_response(200, self._message_json(body, item))
 
     def _message_json(self, body: dict[str, Any], item: Reply) -> dict[str, Any]:
         content = [dict(b) for b in item.content]
@@ -317,14 +285,14 @@ class AnthropicEmulator:
         return self.cache.usage(body, minimum)
 
     # -- batches ---------------------------------------------------------------------------
-    def _batch_create(self, h: _Handler, body: Any) -> None:
+    def _batch_create(self, req: Request, body: Any) -> Response:
         reqs = (body or {}).get("requests") if isinstance(body, dict) else None
         if not reqs:
-            return self._send_error(h, error(400, message="requests: Field required"))
+            return self._error(error(400, message="requests: Field required"))
         ids = [r.get("custom_id") for r in reqs]
         if len(set(ids)) != len(ids) or not all(ids):
-            return self._send_error(h, error(400, message="custom_id must be unique and set"))
-        created = datetime.now(UTC)
+            return self._error(error(400, message="custom_id must be unique and set"))
+        created = self.clock.now()
         batch = {
             "id": f"msgbatch_{uuid.uuid4().hex[:24]}",
             "type": "message_batch",
@@ -341,7 +309,29 @@ class AnthropicEmulator:
         }
         with self._lock:
             self._batches[batch["id"]] = batch
-        self._send_json(h, 200, self._batch_view(batch))
+        return json_response(200, self._batch_view(batch))
+
+    def _batch_find(self, req: Request) -> dict[str, Any] | Response:
+        batch = self._batches.get(req.params["id"])
+        if batch is None:
+            return self._error(error(404, message=f"batch {req.params['id']} not found"))
+        return batch
+
+    def _batch_get(self, req: Request) -> Response:
+        batch = self._batch_find(req)
+        if isinstance(batch, Response):
+            return batch
+        return json_response(200, self._batch_poll(batch))
+
+    def _batch_cancel(self, req: Request) -> Response:
+        batch = self._batch_find(req)
+        if isinstance(batch, Response):
+            return batch
+        with self._lock:
+            if batch["processing_status"] == "in_progress":
+                batch["processing_status"] = "canceling"
+                batch["cancel_initiated_at"] = self._now_iso()
+        return json_response(200, self._batch_view(batch))
 
     def _batch_poll(self, batch: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -354,7 +344,7 @@ class AnthropicEmulator:
             canceled = batch["processing_status"] == "canceling"
             batch["_results"] = [self._batch_one(r, canceled) for r in batch["_requests"]]
             batch["processing_status"] = "ended"
-            batch["ended_at"] = _now_iso()
+            batch["ended_at"] = self._now_iso()
             batch["results_url"] = f"{self.base_url}/v1/messages/batches/{batch['id']}/results"
         return self._batch_view(batch)
 
@@ -385,40 +375,26 @@ class AnthropicEmulator:
         view = {k: v for k, v in batch.items() if not k.startswith("_")}
         return {**view, "request_counts": counts}
 
-    def _batch_results(self, h: _Handler, batch: dict[str, Any]) -> None:
+    def _batch_results(self, req: Request) -> Response:
+        batch = self._batch_find(req)
+        if isinstance(batch, Response):
+            return batch
         if batch["processing_status"] != "ended":
-            return self._send_error(h, error(400, message="batch has not ended"))
+            return self._error(error(400, message="batch has not ended"))
         data = "".join(json.dumps(r) + "\n" for r in batch["_results"]).encode()
-        self._send(h, 200, data, "application/binary", {})
+        return Response(200, data, content_type="application/binary")
 
     # -- responses -------------------------------------------------------------------------
-    def _send_json(self, h: _Handler, status: int, payload: Any) -> None:
-        self._send(h, status, json.dumps(payload).encode(), "application/json", {})
-
-    def _send_error(self, h: _Handler, item: ErrorReply) -> None:
+    @staticmethod
+    def _error(item: ErrorReply) -> Response:
+        """An error in the API's shape; the body's request_id matches the header."""
         request_id = f"req_{uuid.uuid4().hex[:24]}"
         payload = {
             "type": "error",
             "error": {"type": item.error_type, "message": item.message},
             "request_id": request_id,
         }
-        headers = {"request-id": request_id, **item.headers}
-        self._send(h, item.status, json.dumps(payload).encode(), "application/json", headers)
+        return json_response(item.status, payload, {"request-id": request_id, **item.headers})
 
-    @staticmethod
-    def _send(h: _Handler, status: int, data: bytes, ctype: str, headers: dict[str, str]) -> None:
-        try:
-            h.send_response(status)
-            h.send_header("content-type", ctype)
-            h.send_header("content-length", str(len(data)))
-            h.send_header("request-id", headers.pop("request-id", f"req_{uuid.uuid4().hex[:24]}"))
-            for key, value in headers.items():
-                h.send_header(key, value)
-            h.end_headers()
-            h.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout); nothing to deliver
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat()
+    def _now_iso(self) -> str:
+        return self.clock.now().isoformat()

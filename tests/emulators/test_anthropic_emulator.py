@@ -12,6 +12,15 @@ import anthropic
 import pytest
 
 from tests.emulators.anthropic_api import AnthropicEmulator, Delay, error, reply, tool_use
+from tests.emulators.framework import (
+    Drop,
+    FakeClock,
+    RateLimited,
+    SessionExpired,
+    Window,
+    WindowLimiter,
+    client_context,
+)
 
 MODEL = "claude-sonnet-4-6"
 BIG = "You qualify leads by the rubric. " * 200  # ~1650 tokens at 4 chars/token
@@ -251,3 +260,43 @@ def test_request_log_and_default_responder() -> None:
         assert sent.method == "POST" and sent.headers["authorization"] == "Bearer test"
         assert sent.headers["anthropic-version"]
         assert sent.body["system"] == "be brief" and sent.body["max_tokens"] == 100
+
+
+def test_framework_faults_in_the_api_error_shape(emu: AnthropicEmulator) -> None:
+    emu.fail(Drop(), RateLimited(retry_after=0.01), endpoint="POST /v1/messages")
+    emu.script(reply("through"))
+    # A dropped connection and a 429 are both retried by the SDK; the third try answers.
+    assert ask(client(emu, max_retries=2)).content[0].text == "through"
+    statuses = [r.status for r in emu.requests_to("POST /v1/messages")]
+    assert statuses == [None, 429, 200] and emu.calls["POST /v1/messages"] == 3
+    emu.fail(SessionExpired("key revoked"))
+    with pytest.raises(anthropic.AuthenticationError) as info:
+        ask(client(emu))
+    assert info.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
+
+
+def test_limiter_sends_anthropic_ratelimit_headers_and_429s() -> None:
+    clock = FakeClock()
+    limiter = WindowLimiter(clock, Window("requests", 2, 60))
+    with AnthropicEmulator(clock=clock, limiter=limiter) as emu:
+        c = client(emu, max_retries=0)
+        raw = c.messages.with_raw_response.create(
+            model=MODEL, max_tokens=5, messages=[{"role": "user", "content": "a"}]
+        )
+        assert raw.headers["anthropic-ratelimit-requests-limit"] == "2"
+        assert raw.headers["anthropic-ratelimit-requests-remaining"] == "1"
+        ask(c)
+        with pytest.raises(anthropic.RateLimitError) as info:
+            ask(c)
+        assert float(info.value.response.headers["retry-after"]) > 0
+        assert info.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
+        clock.advance(60)
+        assert ask(c).content[0].text == "ok"
+
+
+def test_tls_with_a_client_trusting_the_emulator_ca() -> None:
+    with AnthropicEmulator(tls=True) as emu:
+        assert emu.base_url.startswith("https://") and emu.ca_path is not None
+        http = anthropic.DefaultHttpxClient(verify=client_context())
+        c = anthropic.Anthropic(api_key="k", base_url=emu.base_url, http_client=http)
+        assert ask(c).content[0].text == "ok"

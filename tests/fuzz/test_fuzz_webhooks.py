@@ -170,11 +170,7 @@ def delivered(client: Client, body: bytes, signature: str | None = None) -> Any:
         return response
     items = json.loads(body)["events"]
     ids = {i["event_id"] for i in items}
-    assert response.json() == {
-        "received": len(items),
-        "new": len(ids),
-        "duplicates": len(items) - len(ids),
-    }
+    assert response.json() == {"received": len(items)}  # the connector's answer (issue 9)
     rows = {row.event_id: row for row in WebhookEvent.objects.all()}
     assert set(rows) == ids and WebhookEvent.objects.count() == len(ids)
     first: dict[str, dict[str, Any]] = {}
@@ -187,7 +183,7 @@ def delivered(client: Client, body: bytes, signature: str | None = None) -> Any:
         assert same_json(row.payload["value"], item.get("value"))
         assert row.occurred_at == datetime.fromisoformat(item["occurred_at"])
     again = post(client, body)
-    assert again.json() == {"received": len(items), "new": 0, "duplicates": len(items)}
+    assert again.json() == {"received": len(items)}
     assert WebhookEvent.objects.count() == len(ids)
     return response
 

@@ -9,6 +9,7 @@ import pytest
 from connectors.base import CrmEvent, RecordRef
 from connectors.local import models as crm
 from salesops.models import Escalation, Run, Sop
+from salesops.services.connections import connection_local
 from salesops.services.escalations import (
     EscalationError,
     escalation_approve,
@@ -51,7 +52,7 @@ def test_it_keeps_one_open_escalation_when_four_events_escalate_the_same_record(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(4):
-            event_receive(event=became_lead(f"ev-{n}"))
+            event_receive(connection=connection_local(), event=became_lead(f"ev-{n}"))
     runs = list(Run.objects.filter(record_id=ENTERPRISE).order_by("pk"))
     assert [r.state for r in runs] == [Run.State.ESCALATED] * 4
     escalations = Escalation.objects.filter(run__record_id=ENTERPRISE).order_by("run_id")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from salesops.models import Run
-from salesops.services.schedules import mirror_sync
-from tests.helpers import run_now
+from tests.helpers import mirror_sync, run_now
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ import pytest
 
 from connectors.local import models as crm
 from salesops.models import Run
-from salesops.services.schedules import mirror_sync, schedule_tick, schedules_install
+from salesops.services.schedules import schedule_tick, schedules_install
+from tests.helpers import mirror_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,14 @@ pytestmark = pytest.mark.django_db
 MONDAY_0601 = datetime(2026, 11, 23, 6, 1, tzinfo=UTC)
 
 
-def test_a_due_slot_starts_runs_only_for_selected_records(library, sample_crm):
+@pytest.fixture
+def mirrored(sample_crm):
+    """The sample CRM, synced into the mirror (the sync task's job, not the tick's)."""
+    mirror_sync()
+    return sample_crm
+
+
+def test_a_due_slot_starts_runs_only_for_selected_records(library, mirrored):
     started = schedule_tick(now=MONDAY_0601)
     runs = Run.objects.filter(trigger="schedule")
     assert started == runs.count() > 0
@@ -27,14 +35,14 @@ def test_a_due_slot_starts_runs_only_for_selected_records(library, sample_crm):
     assert set(runs.values_list("record_id", flat=True)) <= open_deals
 
 
-def test_the_same_slot_twice_starts_nothing_more(library, sample_crm):
+def test_the_same_slot_twice_starts_nothing_more(library, mirrored):
     first = schedule_tick(now=MONDAY_0601)
     again = schedule_tick(now=MONDAY_0601 + timedelta(minutes=1))
     assert first > 0 and again == 0
     assert Run.objects.filter(trigger="schedule").count() == first
 
 
-def test_a_slot_missed_by_more_than_the_catch_up_window_is_skipped(library, sample_crm):
+def test_a_slot_missed_by_more_than_the_catch_up_window_is_skipped(library, mirrored):
     assert schedule_tick(now=MONDAY_0601 + timedelta(minutes=30)) == 0
 
 

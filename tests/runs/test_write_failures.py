@@ -18,6 +18,8 @@ def flaky_crm(settings):
     settings.SALESOPS = {
         **settings.SALESOPS,
         "CONNECTORS": {"local": "tests.runs.flaky_crm.FlakyTasksConnector"},
+        # No automatic CRM retries here (tests/retries/ has those): the admin's retry path.
+        "CRM_MAX_RETRIES": 0,
     }
     FlakyTasksConnector.down = True
     yield FlakyTasksConnector

@@ -28,6 +28,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     samples = {
         "SALESOPS_SECRET_KEY_FILE": "k3y-" + "x7Qp9Lm2" * 8,
         "DATABASE_URL_FILE": "postgres://salesops@db.internal:5432/salesops",
+        "SALESOPS_ENCRYPTION_KEYS_FILE": "uAq2Xh0u3mB6yWf0G1c8dY7pQ9rS5tV4wZ2xE3nK1jM=",
     }
     values: dict[str, str] = {}
     for line in PRODUCTION_ENV.read_text().splitlines():

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from connectors.base import Activity, CrmRecord
+from connectors.record_model import OBJECT_FIELDS
 from salesops.skills.context import record_document_build
-from salesops.specs.record_model import OBJECT_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 6, 11, 10, 0, tzinfo=UTC)  # a Wednesday

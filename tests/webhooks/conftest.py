@@ -67,3 +67,31 @@ def item(n: int = 1, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture(name="item")
 def item_fixture() -> Callable[..., dict[str, Any]]:
     return item
+
+
+@pytest.fixture
+def post_to(client: Client) -> Callable[..., Any]:
+    """POST `body` to `url`, signed for the local webhook now."""
+
+    def post_to(url: str, body: bytes, **extra: Any) -> Any:
+        meta = {SIGNATURE_META: webhook_sign(body, SECRET), **extra}
+        return client.post(url, data=body, content_type="application/json", **meta)
+
+    return post_to
+
+
+@pytest.fixture
+def local_connection(db: Any) -> Callable[..., Any]:
+    """Create another local connection (its own slug and account) with the shared secret."""
+    from salesops.models import Connection
+    from salesops.services.connections import connection_credentials_set
+
+    def create(slug: str, account_id: str | None = None, **fields: Any) -> Connection:
+        account = account_id or slug
+        connection = Connection.objects.create(
+            kind="local", slug=slug, account_id=account, **fields
+        )
+        connection_credentials_set(connection, {"webhook_secret": SECRET})
+        return connection
+
+    return create

@@ -1,14 +1,17 @@
-"""Storing a delivery: whole or not at all; duplicates skipped; a refused value is no duplicate."""
+"""Storing a delivery: one INSERT, whole or not at all; duplicates skipped; a refused value is
+no duplicate."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
 from connectors.base import CrmEvent, RecordRef
 from salesops.models import WebhookEvent
+from salesops.services.connections import connection_local
 from salesops.services.events import event_ingest
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +24,13 @@ def created(n: int, value: object = None) -> CrmEvent:
     )
 
 
+def ingest(events):
+    return event_ingest(connection=connection_local(), events=events)
+
+
 def test_it_stores_new_events_once_and_skips_those_seen_before():
-    assert len(event_ingest(events=[created(1)])) == 1
-    stored = event_ingest(events=[created(1), created(2), created(2)])
+    assert len(ingest([created(1)])) == 1
+    stored = ingest([created(1), created(2), created(2)])
     assert [row.event_id for row in stored] == ["ev-2"]
     assert stored[0].pk == WebhookEvent.objects.get(event_id="ev-2").pk  # routing needs it
     assert WebhookEvent.objects.count() == 2
@@ -33,18 +40,40 @@ def test_a_value_the_database_refuses_rolls_back_the_whole_delivery():
     # Behind the edge checks, but a database error must still not store half a delivery
     # (PostgreSQL) nor pass for a duplicate and lose the event (SQLite's JSON check).
     with pytest.raises(DatabaseError):
-        event_ingest(events=[created(1), created(2), created(3, value=float("nan"))])
+        ingest([created(1), created(2), created(3, value=float("nan"))])
     assert not WebhookEvent.objects.exists()
-    assert len(event_ingest(events=[created(1), created(2), created(3)])) == 3
+    assert len(ingest([created(1), created(2), created(3)])) == 3
 
 
-def test_it_falls_back_to_one_event_at_a_time_when_a_concurrent_delivery_won(monkeypatch):
-    # Another worker stored ev-2 after our look-up: the batched INSERT conflicts, and the
-    # delivery still goes in with ev-2 counted as a duplicate.
-    event_ingest(events=[created(2)])
-    real = WebhookEvent.objects.filter
-    blind = lambda **kw: real(pk=None) if "event_id__in" in kw else real(**kw)  # noqa: E731
-    monkeypatch.setattr(WebhookEvent.objects, "filter", blind)
-    stored = event_ingest(events=[created(1), created(2), created(3)])
-    assert sorted(row.event_id for row in stored) == ["ev-1", "ev-3"]
-    assert WebhookEvent.objects.count() == 3
+def test_a_delivery_is_one_insert_that_reports_only_the_rows_it_wrote():
+    # No look-up before the INSERT: the unique key skips what another writer stored, even a
+    # moment ago, and RETURNING names only the rows this statement wrote.
+    WebhookEvent.objects.create(
+        connection=connection_local(),
+        event_id="ev-2",
+        name="contact.created",
+        object_type="contact",
+        record_id="c-2",
+        occurred_at=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    local = connection_local()
+    with CaptureQueriesContext(connection) as queries:
+        stored = event_ingest(connection=local, events=[created(n) for n in range(1, 101)])
+    statements = [q["sql"].split(" ", 1)[0] for q in queries.captured_queries]
+    assert statements.count("INSERT") == 1 and "SELECT" not in statements
+    assert len(stored) == 99 and "ev-2" not in {row.event_id for row in stored}
+    assert [row.event_id for row in stored][:2] == ["ev-1", "ev-3"]  # in delivery order
+    assert all(row.pk for row in stored)
+
+
+def test_a_snapshot_is_stored_with_its_properties_as_the_mirror_keeps_them():
+    event = CrmEvent(
+        "snap-1",
+        "contact.snapshot",
+        RecordRef("contact", "c-1"),
+        datetime(2026, 11, 20, tzinfo=UTC),
+        snapshot={"email": "a@b.example", "birthday": date(1990, 1, 2)},
+    )
+    (row,) = ingest([event])
+    row.refresh_from_db()
+    assert row.payload["snapshot"] == {"email": "a@b.example", "birthday": "1990-01-02"}

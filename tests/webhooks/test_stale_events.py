@@ -8,7 +8,8 @@ import pytest
 
 from connectors.base import CrmEvent, RecordRef
 from connectors.local import models as crm
-from salesops.models import CrmRecordMirror, Run, WebhookEvent
+from salesops.models import Connection, CrmRecordMirror, Run, WebhookEvent
+from salesops.services.connections import connection_local
 from salesops.services.events import event_receive
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def created(contact_id: str, occurred_at: datetime, event_id: str = "ev-1") -> C
 
 def mirrored(contact_id: str, last_modified: datetime | None = MODIFIED) -> CrmRecordMirror:
     return CrmRecordMirror.objects.create(
-        connector="local",
+        connection=connection_local(),
         object_type="contact",
         record_id=contact_id,
         properties={"lifecycle_stage": "lead"},
@@ -39,7 +40,7 @@ def mirrored(contact_id: str, last_modified: datetime | None = MODIFIED) -> CrmR
 def routed(library, sample_crm, sync_queue, django_capture_on_commit_callbacks):
     def route(event: CrmEvent) -> list[Run]:
         with django_capture_on_commit_callbacks(execute=True):
-            return event_receive(event=event)
+            return event_receive(connection=connection_local(), event=event)
 
     return route
 
@@ -71,7 +72,7 @@ def test_it_routes_an_event_for_a_record_never_mirrored_or_without_a_timestamp(r
 
 def test_the_stale_check_reads_the_mirror_of_the_events_own_connector(routed):
     CrmRecordMirror.objects.create(
-        connector="hubspot",
+        connection=Connection.objects.create(kind="hubspot", slug="hubspot-eu"),
         object_type="contact",
         record_id="c-001",
         last_modified=MODIFIED,

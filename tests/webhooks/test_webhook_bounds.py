@@ -80,7 +80,7 @@ def test_a_batch_with_one_bad_event_stores_nothing_and_names_it(deliver, item):
     assert "events[2].id" in error
     # The sender fixes it and retries: the whole delivery goes in once.
     response = deliver(item(1), item(2), item(3))
-    assert response.json() == {"received": 3, "new": 3, "duplicates": 0}
+    assert response.json() == {"received": 3}
     assert WebhookEvent.objects.count() == 3
 
 
@@ -99,7 +99,8 @@ def test_it_refuses_one_event_over_the_cap_with_a_413_naming_the_cap(deliver, it
 
 def test_it_accepts_a_full_delivery_of_a_hundred_events(deliver, item):
     response = deliver(*(item(n) for n in range(100)))
-    assert response.json() == {"received": 100, "new": 100, "duplicates": 0}
+    assert response.json() == {"received": 100}
+    assert WebhookEvent.objects.count() == 100
 
 
 def test_it_refuses_a_body_over_the_size_cap_with_a_413(deliver, item):

@@ -1,7 +1,7 @@
 """Bounded input at the edges: one validator for every external payload (webhook body, API
 payload, admin form, SOP text) before any parser that can recurse. Pure Python."""
 
-from salesops.inputs.bounds import (
+from connectors.inputs.bounds import (
     DEFAULT_LIMITS,
     InputRejected,
     Limits,
