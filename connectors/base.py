@@ -264,7 +264,8 @@ class CrmConnector(Protocol):
         """The next page of `object_type` after `cursor` (None: from the beginning).
 
         `backfill=True` asks for the connector's cheaper full-read mode where it declares one
-        (`capabilities.backfill`); its cursor is only valid for backfill calls.
+        (`capabilities.backfill`). The last `next_cursor` of a finished backfill pass must be a
+        valid change-feed cursor (the sync carries on from it without a second full read).
 
         Raises:
             RetriableCRMError, PermanentCRMError.

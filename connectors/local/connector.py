@@ -9,8 +9,8 @@ write and event is confined to it, and another account's record is `RecordNotFou
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -38,6 +38,7 @@ from connectors.base import (
     WebhookRequest,
     WebhookResponse,
 )
+from connectors.inputs import InputRejected
 from connectors.local import models as m
 from connectors.local import signals
 from connectors.local.feed import cursor_decode, keyset_page
@@ -90,27 +91,6 @@ class LocalConnector:
         )
 
     # -- reads -----------------------------------------------------------------------------
-
-    def iter_changed(self, object_type: str, since: datetime | None) -> Iterator[CrmRecord]:
-        """Deprecated: use `read_page`. Records changed after `since`, oldest first."""
-        base = self._with_relations(self._records(object_type), object_type)
-        base = base.order_by("updated_at", "id")
-        if since is not None:
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=UTC)  # naive cursors are UTC by convention
-            base = base.filter(updated_at__gt=since)
-        last: tuple[datetime, str] | None = None
-        while True:
-            page = base
-            if last is not None:
-                page = page.filter(
-                    Q(updated_at__gt=last[0]) | Q(updated_at=last[0], id__gt=last[1])
-                )
-            rows = list(page[:BATCH_SIZE])
-            yield from (self._record(row) for row in rows)
-            if len(rows) < BATCH_SIZE:
-                return
-            last = (rows[-1].updated_at, rows[-1].id)
 
     def read_page(self, object_type: str, cursor: str | None, *, backfill: bool = False) -> Page:
         """Records changed and ids deleted after `cursor`, one page of each (see `feed`).
@@ -252,9 +232,10 @@ class LocalConnector:
         events = webhook_events_parse(request.body, mapping=self.mapping)
         for event in events:
             if event.account_id and event.account_id != self.account:
-                raise ValueError(
+                raise InputRejected(
                     f"delivery is for account {event.account_id!r}, "
-                    f"this connection is {self.account!r}"
+                    f"this connection is {self.account!r}",
+                    status=403,
                 )
         return events
 

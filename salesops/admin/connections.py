@@ -68,7 +68,9 @@ class ConnectionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mapping"].initial = pretty_json(self.instance.mapping or {})
+        # The admin's fieldsets name `mapping`, so the instance's dict would land in `initial`
+        # and render as a Python repr; the form shows (and parses back) JSON.
+        self.initial["mapping"] = pretty_json(self.instance.mapping or {})
         try:
             self.stored = credentials_decrypt(self.instance.credentials)
             self.unreadable = ""

@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -266,10 +266,6 @@ class LimitedConnector:
 
     def check(self, *, provision: bool = False) -> CheckReport:
         return self._call(EVERY_CALL, lambda: self.inner.check(provision=provision))
-
-    def iter_changed(self, object_type: str, since: datetime | None) -> Iterator[CrmRecord]:
-        self.limiter.take("burst")
-        return self.inner.iter_changed(object_type, since)  # type: ignore[attr-defined]
 
     # Webhooks are checked and parsed here, without a CRM call: no token.
     def verify_webhook(self, request: WebhookRequest) -> bool:

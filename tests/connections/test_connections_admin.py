@@ -154,3 +154,10 @@ def test_an_sop_can_be_limited_to_some_connections(as_manager, library, hubspot)
     response = as_manager.post(url, {"text": text, "connections": [hubspot.pk]})
     assert response.status_code == 302
     assert list(sop.connections.all()) == [hubspot]
+
+
+def test_the_mapping_is_shown_as_json_it_can_save_back(as_manager, hubspot):
+    hubspot.mapping = {"deal.stage": {"Closed Won": "closedwon"}}
+    hubspot.save()
+    page = as_manager.get(f"/admin/salesops/connection/{hubspot.pk}/change/").content.decode()
+    assert "&quot;deal.stage&quot;: {" in page and "&#x27;deal.stage&#x27;" not in page

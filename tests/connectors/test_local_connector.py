@@ -16,7 +16,6 @@ from connectors.base import (
     TaskAction,
     WebhookRequest,
 )
-from connectors.local import connector as local_connector
 from connectors.local import models as m
 from connectors.local.connector import LocalConnector
 from connectors.local.webhook import webhook_sign
@@ -115,20 +114,6 @@ def test_it_converts_property_values_to_column_types(connector, deal):
     assert record.properties["close_date"] == date(2025, 4, 1)
     assert record.properties["amount"] == 5.0 and isinstance(record.properties["amount"], float)
     assert record.properties["next_step"] is None
-
-
-def test_it_pages_through_changes_in_batches_deprecated_iter_changed(connector, monkeypatch):
-    monkeypatch.setattr(local_connector, "BATCH_SIZE", 2)
-    base = datetime(2025, 1, 1, tzinfo=UTC)
-    for i in range(5):
-        m.Company.objects.create(id=f"co-{i}", name=f"Co {i}")
-    # Two share a timestamp: the id tiebreak must neither skip nor repeat them.
-    for i, offset in enumerate([3, 1, 1, 4, 2]):
-        m.Company.objects.filter(pk=f"co-{i}").update(updated_at=base + timedelta(seconds=offset))
-
-    ids = [r.id for r in connector.iter_changed("company", base)]
-
-    assert ids == ["co-1", "co-2", "co-4", "co-0", "co-3"]
 
 
 def test_it_reads_many_records_in_a_fixed_number_of_queries(

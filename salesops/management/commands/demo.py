@@ -54,7 +54,9 @@ class Command(BaseCommand):
             self._run_all(opts["timeout"])
             out.write(f"\nadmin: http://{opts['addr']}/admin/  login: {username} / {password}")
             if not opts["no_serve"]:
-                out.write(f"webhooks: http://{opts['addr']}/webhooks/local/  (Ctrl-C to stop)")
+                out.write(
+                    f"webhooks: http://{opts['addr']}/webhooks/local/local/  (Ctrl-C to stop)"
+                )
                 self._serve(opts["addr"])
         finally:
             worker_stop(worker)
