@@ -2,12 +2,20 @@
 
 Usage: python bench/webhook_ingest.py [postgres|sqlite] [--single 3000] [--deliveries 200]
        [--profile single|batch] [--write]
+       python bench/webhook_ingest.py postgres --http [--server sync:4] [--server gthread:4:4]
+       [--clients 8,32] [--seconds 10] [--write]
 
-Each request goes through Django's WSGI handler and the whole middleware stack, as gunicorn
-would call it (no socket: the figures are the application's, not the network's): signature
-check, bounds, one INSERT with duplicates skipped by the unique key, one routing task pushed
-to the broker. `--write` puts the table into docs/benchmarks.md; `--profile` prints cProfile's
-top functions for one kind of request instead.
+In-process mode (the default): sequential requests through Django's WSGI handler and the whole
+middleware stack, as gunicorn would call them (no socket: the figures are the application's,
+not the network's): signature check, bounds, one INSERT with duplicates skipped by the unique
+key, one routing task pushed to the broker. `--profile` prints cProfile's top functions for one
+kind of request instead.
+
+HTTP mode (`--http`, bench/webhook_http.py): gunicorn on a loopback port with the project's
+settings and each `--server CLASS:WORKERS[:THREADS]`, driven by K concurrent keep-alive clients
+for `--seconds` per phase: the bare view, single events, 100-event deliveries, the bare view
+again, for each K. Concurrent commits share the WAL flush (PostgreSQL's group commit), as a
+CRM's concurrent deliveries do. `--write` puts the tables into docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -202,14 +210,20 @@ def profile(kind: str, n: int) -> None:
     series(wsgi, URL, deliveries("warm", 100, 1), 200)
     size = 1 if kind == "single" else 100
     requests = deliveries(kind, n if size == 1 else max(1, n // 20), size)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, not waits on the disk or sockets
     profiler.enable()
     series(wsgi, URL, requests, 200)
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(60)
+    stats.sort_stats("tottime").print_stats(25)
 
 
-def table(label: str, r: dict[str, dict[str, float]], checked: dict[str, int]) -> str:
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def table(label: str, before: str, r: dict[str, dict[str, float]], checked: dict[str, int]) -> str:
     bare = r["bare"]["requests_per_s"]
     rows = [
         ("bare Django view, 204", r["bare"], "1"),
@@ -218,8 +232,8 @@ def table(label: str, r: dict[str, dict[str, float]], checked: dict[str, int]) -
         ("webhook, 1 event, a redelivery (duplicate)", r["redelivered"], "1"),
     ]
     lines = [
-        f"Machine: {machine()}. Date: {now_stamp()}. Backend: {label}. "
-        "Command: `python bench/webhook_ingest.py postgres --write`.",
+        f"Machine: {machine()}. Date: {now_stamp()}. Backend: {label}. Load average before "
+        f"the run: {before}. Command: `python bench/webhook_ingest.py postgres --write`.",
         "",
         "Sequential requests through Django's WSGI handler and the full middleware stack in one "
         "process (no socket), each signed (HMAC-SHA256), checked, stored with one "
@@ -249,6 +263,10 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=200)
     parser.add_argument("--profile", choices=["single", "batch"])
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--http", action="store_true", help="gunicorn + concurrent clients")
+    parser.add_argument("--server", action="append", help="CLASS:WORKERS[:THREADS]")
+    parser.add_argument("--clients", default="8,32")
+    parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     label = setup(args.backend)
     django_start()
@@ -258,13 +276,30 @@ def main() -> None:
     if args.profile:
         profile(args.profile, args.single)
         return
+    if args.http:
+        from salesops.services.connections import connection_local
+
+        connection_local()
+        servers = args.server or ["sync:4", "gthread:4:4"]
+        clients = [int(k) for k in args.clients.split(",")]
+        from bench.webhook_http import http_measure, http_table, http_verify
+
+        before = load_average()
+        rows, answered = http_measure(servers, clients, args.seconds)
+        checked = http_verify(answered)
+        body = http_table(label, before, rows, checked)
+        print(body)
+        if args.write:
+            results_section_write("webhooks-http", "#### Measured\n\n" + body)
+        return
+    before = load_average()
     results = measure(args.single, args.deliveries)
     checked = verify(args.single, args.deliveries)
-    body = table(label, results, checked)
+    body = table(label, before, results, checked)
     print(json.dumps(results, indent=1))
     print(body)
     if args.write:
-        results_section_write("webhooks", "## Webhook ingest (issue 9)\n\n" + body)
+        results_section_write("webhooks-inprocess", "#### Measured\n\n" + body)
 
 
 if __name__ == "__main__":

@@ -103,8 +103,22 @@ def json_loads_bounded(raw: bytes | str, limits: Limits = DEFAULT_LIMITS) -> Any
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise InputRejected(f"not valid JSON: {exc.msg} ({where})") from None
-    value_check(data, limits)
+    if not (isinstance(raw, bytes) and _values_within(text, limits)):
+        value_check(data, limits)
     return data
+
+
+def _values_within(text: str, limits: Limits) -> bool:
+    """True when no value parsed from `text` (decoded from UTF-8, its depth and numbers
+    already checked) can break `limits`, so the walk over every value can be skipped.
+
+    No string or key is longer than the whole text; no container has more entries than the
+    text has commas plus one; a NUL or a lone surrogate needs a \\u escape (strict JSON refuses
+    raw control characters, and UTF-8 has no surrogates).
+    """
+    return (
+        len(text) <= limits.max_string and text.count(",") < limits.max_items and "\\u" not in text
+    )
 
 
 def text_check(value: str, *, max_length: int, where: str = "text") -> str:

@@ -10,20 +10,18 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from django.db import connections as db_connections
 from django.db import router, transaction
-from django.db.models import Model, Q
-from django.db.models.sql import InsertQuery
+from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import CrmEvent
 from salesops.models import Connection, CrmRecordMirror, Run, Sop, WebhookEvent
+from salesops.services.events_insert import event_payload, events_insert
 from salesops.services.runs import run_create
 from salesops.services.sops import sop_spec_get
-from salesops.services.sync import mirror_properties
 from salesops.specs.model import ExpressionError
 from salesops.tasks_enqueue import webhook_events_route_enqueue
 
@@ -37,91 +35,47 @@ def event_ingest(*, connection: Connection, events: Sequence[CrmEvent]) -> list[
     rows this INSERT wrote come back. Any other database error refuses the whole delivery and
     propagates: an event is stored or refused, never lost.
     """
-    fresh: dict[str, WebhookEvent] = {}
-    for event in events:
-        if event.event_id not in fresh:
-            fresh[event.event_id] = _event_row(connection, event)
-    if not fresh:
-        return []
-    rows = list(fresh.values())
+    fresh, new_ids = _ingest(connection, events)
     using = router.db_for_write(WebhookEvent)
-    # One statement is atomic on its own; a savepoint only keeps an enclosing transaction
-    # usable after a refused value (PostgreSQL aborts the whole transaction otherwise).
-    guard = transaction.atomic(using=using) if db_connections[using].in_atomic_block else None
-    with guard or contextlib.nullcontext():
-        new_ids = dict(_insert_new(rows, using))
     stored = []
-    for row in rows:
-        pk = new_ids.get(row.event_id)
+    for event in fresh:
+        pk = new_ids.get(event.event_id)
         if pk is not None:
+            row = _event_row(connection, event)
             row.pk = pk
             row._state.adding, row._state.db = False, using
             stored.append(row)
     return stored
 
 
-_INSERT_FIELDS = [f for f in WebhookEvent._meta.concrete_fields if not f.primary_key]
-
-
-def _insert_new(rows: list[WebhookEvent], using: str) -> list[tuple[str, int]]:
-    """INSERT ... ON CONFLICT (connection, event_id) DO NOTHING RETURNING: (event_id, pk) of
-    the rows written now. The same SQL on PostgreSQL and SQLite >= 3.35."""
-    # Not bulk_create(ignore_conflicts=True): it learns no ids, and on SQLite it is INSERT OR
-    # IGNORE, which also drops a row a CHECK refuses (a JSON value) as if it were a duplicate.
-    connection = db_connections[using]
-    query = InsertQuery(WebhookEvent)
-    query.insert_values(_INSERT_FIELDS, list[Model](rows))
-    # Django's own value preparation and, on PostgreSQL, its UNNEST form of a bulk insert.
-    compiler = query.get_compiler(using=using)
-    values = [
-        [compiler.prepare_value(f, compiler.pre_save_val(f, row)) for f in _INSERT_FIELDS]
-        for row in rows
-    ]
-    placeholders, params = compiler.assemble_as_sql(_INSERT_FIELDS, values)
-    qn = connection.ops.quote_name
-    meta = WebhookEvent._meta
-    columns = ", ".join(qn(_column(f)) for f in _INSERT_FIELDS)
-    sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({columns}) "
-        f"{connection.ops.bulk_insert_sql(_INSERT_FIELDS, placeholders)} "
-        f"ON CONFLICT ({qn('connection_id')}, {qn('event_id')}) DO NOTHING "
-        f"RETURNING {qn('event_id')}, {qn(_column(meta.pk))}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [p for row_params in params for p in row_params])
-        return [(event_id, pk) for event_id, pk in cursor.fetchall()]
-
-
-def _column(field: Any) -> str:
-    name: str = field.column
-    return name
+def _ingest(
+    connection: Connection, events: Sequence[CrmEvent]
+) -> tuple[list[CrmEvent], dict[str, int]]:
+    """The delivery's events, first of each id, in order; and {event_id: pk} of those new."""
+    first: dict[str, CrmEvent] = {}
+    for event in events:
+        first.setdefault(event.event_id, event)
+    fresh = list(first.values())
+    if not fresh:
+        return [], {}
+    using = router.db_for_write(WebhookEvent)
+    # One statement is atomic on its own; a savepoint only keeps an enclosing transaction
+    # usable after a refused value (PostgreSQL aborts the whole transaction otherwise).
+    guard = transaction.atomic(using=using) if db_connections[using].in_atomic_block else None
+    with guard or contextlib.nullcontext():
+        return fresh, dict(events_insert(connection, fresh, using))
 
 
 def _event_row(connection: Connection, event: CrmEvent) -> WebhookEvent:
-    payload: dict[str, Any] = {
-        "property": event.property,
-        "value": _plain(event.value),
-        "origin": event.origin,
-    }
-    if event.snapshot is not None:
-        payload["snapshot"] = mirror_properties(dict(event.snapshot))
     return WebhookEvent(
         connection=connection,
         event_id=event.event_id,
         name=event.name,
         object_type=event.record.object_type,
         record_id=event.record.id,
-        payload=payload,
+        payload=event_payload(event),
         occurred_at=event.occurred_at,
     )
-
-
-def _plain(value: object) -> object:
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, date):  # a datetime too: ISO text, as the mirror stores it
-        return value.isoformat()
-    return str(value)
 
 
 def event_route(*, webhook_event: WebhookEvent) -> list[Run]:
@@ -305,11 +259,13 @@ def event_receive(*, connection: Connection, event: CrmEvent) -> list[Run]:
     return event_route(webhook_event=stored[0])
 
 
-def events_accept(*, connection: Connection, events: Sequence[CrmEvent]) -> list[WebhookEvent]:
-    """Store a delivery and, once committed, route its new events with one queued task."""
-    stored = event_ingest(connection=connection, events=events)
-    webhook_events_route_enqueue([row.pk for row in stored])
-    return stored
+def events_accept(*, connection: Connection, events: Sequence[CrmEvent]) -> list[int]:
+    """Store a delivery and, once committed, route its new events with one queued task;
+    returns the new rows' ids, in delivery order."""
+    fresh, new_ids = _ingest(connection, events)
+    ids = [new_ids[e.event_id] for e in fresh if e.event_id in new_ids]
+    webhook_events_route_enqueue(ids)
+    return ids
 
 
 def webhook_events_route(*, webhook_event_ids: Sequence[int]) -> list[Run]:

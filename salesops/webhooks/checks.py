@@ -7,6 +7,7 @@ database and `datetime` can hold, and a value the JSON column stores as sent.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ VALUE_LIMITS = Limits(max_depth=4, max_items=1_000, max_string=65_536, max_int_d
 _ID = re.compile(r"[!-~]+")
 
 
+@functools.cache
 def _column(name: str) -> int:
     field = WebhookEvent._meta.get_field(name)
     assert isinstance(field, CharField) and field.max_length is not None

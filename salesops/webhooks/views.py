@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 from connectors.base import CrmConnector, CrmEvent, WebhookRequest
 from connectors.inputs import InputRejected
 from salesops.models import Connection
-from salesops.services.connections import LOCAL_SLUG, connection_connector, connection_local
+from salesops.services.connections import connection_connector, connection_local
 from salesops.services.events import events_accept
 from salesops.webhooks.checks import MAX_BYTES, delivery_check
+from salesops.webhooks.connections import webhook_connection, webhook_connections_forget
 
 logger = logging.getLogger(__name__)
 
@@ -73,15 +74,6 @@ def _account_refusal(connection: Connection, events: Sequence[CrmEvent]) -> str 
     return None
 
 
-def _connection(kind: str, slug: str) -> Connection | None:
-    found = Connection.objects.filter(slug=slug).first()
-    if found is None and slug == LOCAL_SLUG and kind == Connection.Kind.LOCAL:
-        found = connection_local()  # the built-in CRM's connection exists by default
-    if found is None or not found.enabled or found.kind != kind:
-        return None
-    return found
-
-
 def _only_connection(kind: str) -> Connection | str:
     """The one enabled connection of `kind` (for the old URL), or why there is none."""
     found = list(Connection.objects.filter(kind=kind, enabled=True).order_by("pk")[:2])
@@ -127,7 +119,7 @@ def webhook_receive(request: HttpRequest, kind: str, slug: str | None = None) ->
             return _error(only, 404)
         connection: Connection | None = only
     else:
-        connection = _connection(kind, slug)
+        connection = webhook_connection(kind, slug)
     if connection is None:
         return _error(f"no enabled {kind!r} connection {slug!r}", 404)
     connector = connection_connector(connection)
@@ -150,5 +142,9 @@ def webhook_receive(request: HttpRequest, kind: str, slug: str | None = None) ->
     wrong_account = _account_refusal(connection, events)
     if wrong_account is not None:
         return _answer(connector, [], wrong_account, 403)
-    events_accept(connection=connection, events=events)
+    try:
+        events_accept(connection=connection, events=events)
+    except Exception:
+        webhook_connections_forget()  # e.g. the cached connection was deleted meanwhile
+        raise
     return _answer(connector, events)

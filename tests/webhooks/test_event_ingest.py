@@ -77,3 +77,34 @@ def test_a_snapshot_is_stored_with_its_properties_as_the_mirror_keeps_them():
     (row,) = ingest([event])
     row.refresh_from_db()
     assert row.payload["snapshot"] == {"email": "a@b.example", "birthday": "1990-01-02"}
+
+
+def test_every_column_round_trips_as_sent_quotes_unicode_offsets_and_all():
+    # The INSERT is built by hand (one JSON parameter on PostgreSQL): what comes back must be
+    # what Django's own INSERT would have stored.
+    from datetime import timedelta, timezone
+
+    event = CrmEvent(
+        'ev-"q\\1',
+        "contact.property_changed",
+        RecordRef("contact", "c-é'1"),
+        datetime(2026, 11, 20, 12, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2))),
+        "lifecyclestage",
+        'Ünïcode "quoted" \\ back',
+        origin="salesops",
+    )
+    (row,) = ingest([event])
+    stored = WebhookEvent.objects.get(pk=row.pk)
+    assert (stored.event_id, stored.name, stored.record_id) == (
+        'ev-"q\\1',
+        "contact.property_changed",
+        "c-é'1",
+    )
+    assert stored.occurred_at == datetime(2026, 11, 20, 10, 30, 15, 123456, tzinfo=UTC)
+    assert stored.payload == {
+        "property": "lifecyclestage",
+        "value": 'Ünïcode "quoted" \\ back',
+        "origin": "salesops",
+    }
+    assert stored.received_at is not None and stored.processed_at is None
+    assert (stored.runs_created, stored.skip_reason) == (0, "")
