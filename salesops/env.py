@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # ALLOWED_HOSTS entries: a name or address, `.example.com` for subdomains, `*`; never a scheme,
 # path or port, which Django would silently never match.
@@ -17,6 +18,9 @@ _ORIGIN = re.compile(
     r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?"
 )
 _HEADER = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+# HubSpot subscription tiers (their rate limits: connectors/hubspot/connector.py TIERS); kept
+# here so settings load without importing the SDK.
+HUBSPOT_TIERS = ("free", "starter", "professional", "enterprise")
 
 
 class ConfigError(RuntimeError):
@@ -121,6 +125,41 @@ def env_fernet_keys(name: str) -> list[str]:
     return keys
 
 
+def env_url(name: str) -> str | None:
+    """An http(s) base URL (scheme, host, optional port and path; no query), without a
+    trailing slash; None when unset."""
+    raw = env_str(name).strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"{name}={raw!r} is not a base URL (scheme and host, optional port and path: "
+            "https://api.hubapi.com or http://127.0.0.1:8765)"
+        )
+    return raw.rstrip("/")
+
+
+def env_choice(name: str, choices: tuple[str, ...]) -> str | None:
+    """One of `choices` (any case), lower-cased; None when unset."""
+    raw = env_str(name).strip()
+    if not raw:
+        return None
+    if raw.lower() not in choices:
+        raise ConfigError(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return raw.lower()
+
+
 def env_connections() -> list[dict[str, object]]:
     """The connections the environment defines (12-factor bootstrap), as plain specs.
 
@@ -139,21 +178,9 @@ def env_connections() -> list[dict[str, object]]:
                 "credentials": {"webhook_secret": secret},
             }
         )
-    hubspot = env_str("HUBSPOT_ACCESS_TOKEN")
+    hubspot = _env_hubspot()
     if hubspot:
-        specs.append(
-            {
-                "kind": "hubspot",
-                "slug": _env_slug("HUBSPOT_CONNECTION_SLUG", "hubspot"),
-                "account_id": env_str("HUBSPOT_PORTAL_ID").strip() or None,
-                "credentials": {
-                    "access_token": hubspot,
-                    "client_secret": env_str("HUBSPOT_CLIENT_SECRET") or None,
-                },
-            }
-        )
-    else:
-        _env_unused("HUBSPOT_ACCESS_TOKEN", ("HUBSPOT_PORTAL_ID", "HUBSPOT_CLIENT_SECRET"))
+        specs.append(hubspot)
     salesforce = _env_salesforce()
     if salesforce:
         specs.append(salesforce)
@@ -171,6 +198,56 @@ def _env_unused(needed: str, names: tuple[str, ...]) -> None:
     given = [name for name in names if env_str(name)]
     if given:
         raise ConfigError(f"{', '.join(given)} set without {needed}")
+
+
+_HUBSPOT_OPTIONAL = (
+    "HUBSPOT_PORTAL_ID",
+    "HUBSPOT_CLIENT_SECRET",
+    "HUBSPOT_CLIENT_ID",
+    "HUBSPOT_BASE_URL",
+    "HUBSPOT_TIER",
+)
+
+
+def _env_hubspot() -> dict[str, object] | None:
+    """A HubSpot spec from a private app's HUBSPOT_ACCESS_TOKEN, or a public app's OAuth
+    (HUBSPOT_REFRESH_TOKEN + HUBSPOT_CLIENT_ID + HUBSPOT_CLIENT_SECRET; an access token
+    then optional). Base URL and tier ride along in the (encrypted) credentials."""
+    token = env_str("HUBSPOT_ACCESS_TOKEN").strip()
+    refresh = env_str("HUBSPOT_REFRESH_TOKEN").strip()
+    if not token and not refresh:
+        _env_unused("HUBSPOT_ACCESS_TOKEN or HUBSPOT_REFRESH_TOKEN", _HUBSPOT_OPTIONAL)
+        return None
+    client_id = env_str("HUBSPOT_CLIENT_ID").strip()
+    client_secret = env_str("HUBSPOT_CLIENT_SECRET").strip()
+    if refresh:
+        for name, value in (
+            ("HUBSPOT_CLIENT_ID", client_id),
+            ("HUBSPOT_CLIENT_SECRET", client_secret),
+        ):
+            if not value:
+                raise ConfigError(
+                    f"HUBSPOT_REFRESH_TOKEN is set but {name} is not (renewing an OAuth token "
+                    "needs the app's client id and client secret)"
+                )
+    elif client_id:
+        raise ConfigError(
+            "HUBSPOT_CLIENT_ID set without HUBSPOT_REFRESH_TOKEN (a private app's access "
+            "token needs no client id; OAuth needs the refresh token)"
+        )
+    return {
+        "kind": "hubspot",
+        "slug": _env_slug("HUBSPOT_CONNECTION_SLUG", "hubspot"),
+        "account_id": env_str("HUBSPOT_PORTAL_ID").strip() or None,
+        "credentials": {
+            "access_token": token or None,
+            "client_secret": client_secret or None,
+            "refresh_token": refresh or None,
+            "client_id": client_id or None,
+            "base_url": env_url("HUBSPOT_BASE_URL"),
+            "tier": env_choice("HUBSPOT_TIER", HUBSPOT_TIERS),
+        },
+    }
 
 
 _SALESFORCE_LOGIN = ("SALESFORCE_USERNAME", "SALESFORCE_PASSWORD")

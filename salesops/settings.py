@@ -253,6 +253,7 @@ SALESOPS: dict[str, Any] = {
     "ENV_CONNECTIONS": env_connections(),
     "CONNECTORS": {
         "local": "connectors.local.connector.LocalConnector",
+        "hubspot": "connectors.hubspot.connector.HubSpotConnector",
     },
     "CONNECTOR_OPTIONS": {
         # The local CRM's own webhook is HMAC-signed with this secret (empty: webhook disabled).

@@ -2,9 +2,10 @@
 
 The buckets are the ones the connector declares in `capabilities.rate_limits`
 (name -> (calls, per seconds)): "burst" and "daily" are charged on every CRM call, "search"
-on `read_page` as well. A call waits for its tokens (at most SALESOPS_RATE_LIMIT_MAX_WAIT
-seconds) instead of earning a 429; past that it raises `RetriableCRMError` with the wait as
-`retry_after`, and the run's retry policy re-queues the work (services/run_state.py).
+on `read_page` as well (not on a backfill's pages past its first: they list). A call waits
+for its tokens (at most SALESOPS_RATE_LIMIT_MAX_WAIT seconds) instead of earning a 429; past
+that it raises `RetriableCRMError` with the wait as `retry_after`, and the run's retry policy
+re-queues the work (services/run_state.py).
 
 Each bucket is pyrate-limiter's GCRA (a token bucket kept as one timestamp per rate, exact
 waits in closed form) in a `StateBucket` whose state is shared:
@@ -25,7 +26,10 @@ waits in closed form) in a `StateBucket` whose state is shared:
 then records usage on the connection (calls today, the last 429, and the vendor's remaining
 daily budget when the connector exposes the optional hook `usage() -> {"daily_limit": int |
 None, "daily_remaining": int | None}`, e.g. read from HubSpot's X-HubSpot-RateLimit-Daily
-headers). A connection below SALESOPS_DAILY_BUDGET_RESERVE percent of its daily budget starts
+headers). One connector method may make several HTTP calls (a batch read and its
+associations): a connector counting them in an optional `calls` attribute is charged for each,
+the calls past the first before its next call, so the vendor sees no more than the declared
+rate. A connection below SALESOPS_DAILY_BUDGET_RESERVE percent of its daily budget starts
 no scheduled work (`connection_schedulable`); `connection_headroom` says where it stands.
 """
 
@@ -65,7 +69,7 @@ from salesops.models import Connection, RateLimitState
 
 logger = logging.getLogger(__name__)
 
-EVERY_CALL = ("burst", "daily")  # charged on each CRM call; "search" only on read_page
+EVERY_CALL = ("burst", "daily")  # charged on each CRM call; "search" on change-feed pages
 
 
 class OrmStateStore(StateStore):
@@ -212,27 +216,52 @@ class LimitedConnector:
         self.connection_id = connection_id
         self.kind: str = inner.kind
         self.capabilities: Capabilities = inner.capabilities
+        self._owed = 0  # tokens of HTTP calls made past the first of a method, not yet taken
 
     def _call(self, buckets: Sequence[str], call: Callable[[], Any]) -> Any:
         self._budget_left()
+        for _ in range(self._owed):
+            for name in EVERY_CALL:
+                self.limiter.take(name)
+            self._owed -= 1
         for name in buckets:
             self.limiter.take(name)
+        before = self._http_calls()
         try:
             result = call()
         except RetriableCRMError as exc:
             connection_usage_record(
-                self.connection_id, throttled=_throttled(exc), usage=self._usage()
+                self.connection_id,
+                calls=self._made(before),
+                throttled=_throttled(exc),
+                usage=self._usage(),
             )
             raise
         except Exception:
-            connection_usage_record(self.connection_id, usage=self._usage())
+            connection_usage_record(
+                self.connection_id, calls=self._made(before), usage=self._usage()
+            )
             raise
         throttled = isinstance(result, list) and any(
             isinstance(r, ActionResult) and r.retriable and _throttled(Exception(r.error))
             for r in result
         )
-        connection_usage_record(self.connection_id, throttled=throttled, usage=self._usage())
+        connection_usage_record(
+            self.connection_id, calls=self._made(before), throttled=throttled, usage=self._usage()
+        )
         return result
+
+    def _http_calls(self) -> int | None:
+        calls = getattr(self.inner, "calls", None)
+        return calls if isinstance(calls, int) else None
+
+    def _made(self, before: int | None) -> int:
+        """HTTP calls the last method made (1 when the connector does not count them); the
+        ones past the first are owed to the buckets."""
+        after = self._http_calls()
+        made = 1 if before is None or after is None else max(after - before, 1)
+        self._owed += made - 1
+        return made
 
     def _usage(self) -> Mapping | None:
         hook = getattr(self.inner, "usage", None)
@@ -250,9 +279,11 @@ class LimitedConnector:
             )
 
     def read_page(self, object_type: str, cursor: str | None, *, backfill: bool = False) -> Page:
+        # A backfill pages through list endpoints (capabilities.backfill): past its first page
+        # (which may search for where the change feed starts) it spends no search token.
+        buckets = EVERY_CALL if backfill and cursor else (*EVERY_CALL, "search")
         return self._call(
-            (*EVERY_CALL, "search"),
-            lambda: self.inner.read_page(object_type, cursor, backfill=backfill),
+            buckets, lambda: self.inner.read_page(object_type, cursor, backfill=backfill)
         )
 
     def get_many(self, object_type: str, ids: Sequence[str]) -> list[CrmRecord]:

@@ -17,6 +17,15 @@ from salesops.services.connections import connection_local
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_hubspot_connector(settings):
+    # These tests are about a kind with no connector installed; the HubSpot connector's own
+    # check runs against its emulator (tests/connectors/test_hubspot_client.py).
+    installed = dict(settings.SALESOPS["CONNECTORS"])
+    installed.pop("hubspot", None)
+    settings.SALESOPS = {**settings.SALESOPS, "CONNECTORS": installed}
+
+
 def check(*args: str) -> tuple[str, CommandError | None]:
     out = StringIO()
     try:

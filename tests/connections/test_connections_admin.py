@@ -123,7 +123,11 @@ def test_adding_a_connection_stores_only_its_kinds_credentials_encrypted(as_mana
     assert page.status_code == 200 and "This is a salesforce credential." in page.content.decode()
 
 
-def test_check_connection_reports_a_missing_connector_as_an_error(as_manager, hubspot, library):
+def test_check_connection_reports_a_missing_connector_as_an_error(
+    as_manager, hubspot, library, settings
+):
+    installed = {k: v for k, v in settings.SALESOPS["CONNECTORS"].items() if k != "hubspot"}
+    settings.SALESOPS = {**settings.SALESOPS, "CONNECTORS": installed}
     response = as_manager.post(
         reverse("admin:salesops_connection_changelist"),
         {"action": "check_connection", "_selected_action": [hubspot.pk]},

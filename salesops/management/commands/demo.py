@@ -1,4 +1,10 @@
-"""The main job: set up, run the three SOPs over the sample CRM via the queue, summarise, serve."""
+"""The main job: set up, run the three SOPs via the queue, summarise, serve.
+
+On the built-in local CRM it loads the sample data first. When SALESOPS_CONNECTION names
+another connection (e.g. `hubspot`, defined by HUBSPOT_* variables), it loads nothing: it
+checks and provisions that connection (`connection_check --provision`), syncs it
+(`sync_crm`), and runs the SOPs over its records.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,17 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django_q.conf import Conf
 from tqdm import tqdm
 
 from connectors.local.sample import sample_data_load
 from salesops.management.commands.load_sops import report_lines
+from salesops.models import Connection
 from salesops.selectors import runs_summary, runs_wait
 from salesops.services.batches import records_select, runs_start, sop_get
+from salesops.services.connections import LOCAL_SLUG, connection_get
+from salesops.services.connections_env import ConnectionEnvError, connections_env_apply
+from salesops.services.credentials import CredentialsError
 from salesops.services.schedules import schedules_install
 from salesops.services.sops import LibraryLoadReport, library_dir, sop_library_load
 from salesops.services.workers import web_start, web_stop, worker_start, worker_stop
@@ -29,7 +40,10 @@ DEMO_SOPS = ("lead-qualification", "follow-up", "deal-review")
 
 
 class Command(BaseCommand):
-    help = "Migrate, load SOPs and sample data, run every SOP via the queue, summarise, serve."
+    help = (
+        "Migrate, load SOPs and the sample data (or check, provision and sync the connection "
+        "SALESOPS_CONNECTION names), run every SOP via the queue, summarise, serve."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-serve", action="store_true", help="exit after the summary")
@@ -45,21 +59,62 @@ class Command(BaseCommand):
         for issue in report.issues:
             out.write(self.style.WARNING(f"library: {issue}"))
         out.write(self._library_summary(report))
-        counts = sample_data_load(library_dir() / "sample_data" / "crm.json")
-        out.write("sample CRM: " + ", ".join(f"{n} {k} added" for k, n in counts.items()))
+        connection = self._connection()
+        if connection.slug == LOCAL_SLUG:
+            counts = sample_data_load(library_dir() / "sample_data" / "crm.json")
+            out.write("sample CRM: " + ", ".join(f"{n} {k} added" for k, n in counts.items()))
+        else:
+            self._connection_prepare(connection)
         username, password = self._admin_login()
         schedules_install()
         worker = self._start_worker()
         try:
-            self._run_all(opts["timeout"])
+            self._run_all(opts["timeout"], connection)
             out.write(f"\nadmin: http://{opts['addr']}/admin/  login: {username} / {password}")
             if not opts["no_serve"]:
-                out.write(
-                    f"webhooks: http://{opts['addr']}/webhooks/local/local/  (Ctrl-C to stop)"
-                )
+                hook = f"/webhooks/{connection.kind}/{connection.slug}/"
+                out.write(f"webhooks: http://{opts['addr']}{hook}  (Ctrl-C to stop)")
                 self._serve(opts["addr"])
         finally:
-            worker_stop(worker)
+            if worker is not None:
+                worker_stop(worker)
+
+    def _connection(self) -> Connection:
+        """The connection SALESOPS_CONNECTION names, after the environment's are applied."""
+        try:
+            connections_env_apply()
+        except (ConnectionEnvError, CredentialsError) as exc:
+            raise CommandError(str(exc)) from None
+        slug = settings.SALESOPS["CONNECTION"]
+        if slug == LOCAL_SLUG:
+            return connection_get(LOCAL_SLUG)
+        try:
+            return connection_get(slug)
+        except Connection.DoesNotExist:
+            known = ", ".join(Connection.objects.order_by("slug").values_list("slug", flat=True))
+            raise CommandError(
+                f"SALESOPS_CONNECTION={slug!r} names no connection (known: {known}); set "
+                "HUBSPOT_ACCESS_TOKEN (and HUBSPOT_CONNECTION_SLUG) or add it in admin"
+            ) from None
+
+    def _connection_prepare(self, connection: Connection) -> None:
+        """Check and provision a CRM connection, then sync its records into the mirror."""
+        self.stdout.write(f"connection: {connection.slug} ({connection.kind}); no sample data")
+        try:
+            call_command("connection_check", connection.slug, provision=True, stdout=self.stdout)
+        except CommandError as exc:
+            raise CommandError(
+                f"{exc}: the check above says what blocks runs and how to fix it; then run "
+                f"`manage.py connection_check {connection.slug} --provision` again"
+            ) from None
+        try:
+            call_command(
+                "sync_crm", connection=connection.slug, no_progress=True, stdout=self.stdout
+            )
+        except CommandError as exc:
+            raise CommandError(
+                f"{exc}; retry with `manage.py sync_crm --connection {connection.slug}`"
+            ) from None
 
     def _serve(self, addr: str) -> None:
         """Serve with gunicorn, as production does, until Ctrl-C (or SIGTERM)."""
@@ -107,20 +162,27 @@ class Command(BaseCommand):
             user.save()
         return "admin", password
 
-    def _start_worker(self) -> subprocess.Popen[bytes]:
+    def _start_worker(self) -> subprocess.Popen[bytes] | None:
+        if Conf.SYNC:  # django-q2 runs tasks inline (Q_CLUSTER sync): nothing to start
+            return None
         worker = worker_start()
         time.sleep(0.5)
         if worker.poll() is not None:
             raise CommandError("the django-q2 worker (qcluster) exited at start; see its output")
         return worker
 
-    def _run_all(self, timeout: float) -> None:
+    def _run_all(self, timeout: float, connection: Connection) -> None:
         started = timezone.now()
         all_ids: list[int] = []
         new_total = 0
         for name in DEMO_SOPS:
             sop = sop_get(name=name)
-            runs, new = runs_start(sop=sop, record_ids=records_select(sop=sop), batch="demo")
+            runs, new = runs_start(
+                sop=sop,
+                record_ids=records_select(sop=sop, connection=connection),
+                batch="demo",
+                connection=connection,
+            )
             all_ids += [r.pk for r in runs]
             new_total += new
         earlier = len(all_ids) - new_total

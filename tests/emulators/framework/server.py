@@ -77,9 +77,9 @@ class Emulator:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> Self:
-        """Bind a free port on 127.0.0.1 and serve in a background thread."""
-        server = _Server(("127.0.0.1", 0), _Handler)
+    def start(self, port: int = 0) -> Self:
+        """Bind `port` (0: a free one) on 127.0.0.1 and serve in a background thread."""
+        server = _Server(("127.0.0.1", port), _Handler)
         server.emulator = self
         if self.use_tls:
             # The handshake happens on first read, in the request's thread, not in accept().
@@ -239,6 +239,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr noise
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header: the emulator's clock (a FakeClock moves it), not the wall's."""
+        if timestamp is None:
+            timestamp = self.server.emulator.clock.time()  # type: ignore[attr-defined]
+        return super().date_time_string(timestamp)
 
     def do_GET(self) -> None:
         self.server.emulator._serve(self, "GET")
