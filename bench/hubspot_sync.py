@@ -2,14 +2,15 @@
 records/s against the Professional tier's limit, 429s received, peak memory.
 
 Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_hubspot \
-           .venv/bin/python bench/hubspot_sync.py [--sizes 10000,100000] [--write]
+           .venv/bin/python bench/hubspot_sync.py [--sizes 10000,100000] [--write] [--sync-history]
 (without DATABASE_URL: a throwaway SQLite file). Per size, the HubSpot emulator runs in a
 child process (Professional tier: 190 requests per 10 s per portal and search 5/s, on the real
 clock), its portal seeded directly; a `hubspot` Connection points at it and
 `connection_sync` does the rest, so the platform's shared limiter and the emulator's limits
 both apply. Measured: the backfill (timed), an incremental sync after edits and deletes, and
 a full re-sync under tracemalloc (peak Python memory of this process; the emulator's is its
-own). `--write` records the figures in docs/benchmarks.md (section "hubspot-sync").
+own). `--write` records the figures in docs/benchmarks.md (section "hubspot-sync"; with
+`--sync-history`, the connection's `sync_history` on: section "hubspot-sync-history").
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from bench.common import database_setup, django_start, machine, now_stamp, resul
 from bench.hubspot_emulator import CLIENT_SECRET, PORTAL, TOKEN, EmulatorProcess
 
 BURST, PER_SECONDS = 190, 10.0  # the emulator's Professional tier, per portal
-# The most records one list call carries: 100, and 50 for deals, whose pages ask for
-# property history (HubSpot's cap with propertiesWithHistory).
-FULL_PAGE = {"companies": 100, "contacts": 100, "deals": 50}
+# The most records one list call carries: 100, and with sync_history 50 for deals, whose
+# pages then ask for property history (HubSpot's cap with propertiesWithHistory).
+FULL_PAGE = {"companies": 100, "contacts": 100, "deals": 100}
+HISTORY_PAGE = {**FULL_PAGE, "deals": 50}
 
 
 def main() -> None:
@@ -39,6 +41,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    parser.add_argument("--sync-history", action="store_true", help="sync pages carry history")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if os.environ.get("DATABASE_URL"):
@@ -51,15 +54,16 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    rows = [measure(n, memory=not args.no_memory) for n in sizes]
+    history = args.sync_history
+    rows = [measure(n, memory=not args.no_memory, history=history) for n in sizes]
     load_after = os.getloadavg()
-    body = report(rows, label, limiter_store, load_before, load_after)
+    body = report(rows, label, limiter_store, load_before, load_after, history=history)
     print(body)
     if args.write:
-        results_section_write("hubspot-sync", body)
+        results_section_write("hubspot-sync-history" if history else "hubspot-sync", body)
 
 
-def measure(n: int, *, memory: bool) -> dict[str, Any]:
+def measure(n: int, *, memory: bool, history: bool = False) -> dict[str, Any]:
     """Backfill, incremental and (optionally) traced full re-sync of `n` records."""
     from salesops.models import Connection, CrmRecordMirror
     from salesops.services.connections import connection_credentials_set, connections_reset
@@ -72,7 +76,12 @@ def measure(n: int, *, memory: bool) -> dict[str, Any]:
         connection = Connection.objects.create(kind="hubspot", slug=slug, account_id=str(PORTAL))
         connection_credentials_set(
             connection,
-            {"access_token": TOKEN, "base_url": emu.base_url, "client_secret": CLIENT_SECRET},
+            {
+                "access_token": TOKEN,
+                "base_url": emu.base_url,
+                "client_secret": CLIENT_SECRET,
+                "sync_history": history,
+            },
         )
         connections_reset()
         result: dict[str, Any] = {"n": n}
@@ -83,7 +92,7 @@ def measure(n: int, *, memory: bool) -> dict[str, Any]:
         seconds = time.perf_counter() - start
         assert first.records == n and not first.errors, (first.records, first.errors)
         result["backfill"] = _pass(emu, first.records, first.deleted, seconds)
-        result["ceiling"] = ceiling(emu.seeded)
+        result["ceiling"] = ceiling(emu.seeded, HISTORY_PAGE if history else FULL_PAGE)
         mirrored = CrmRecordMirror.objects.filter(connection=connection).count()
         assert mirrored == n, (mirrored, n)
 
@@ -118,9 +127,9 @@ def measure(n: int, *, memory: bool) -> dict[str, Any]:
         emu.stop()
 
 
-def ceiling(seeded: dict[str, int]) -> float:
+def ceiling(seeded: dict[str, int], full_page: dict[str, int]) -> float:
     """Records/s if every call the limit allows carried a full page of its type."""
-    calls = sum(-(-n // FULL_PAGE[t]) for t, n in seeded.items())
+    calls = sum(-(-n // full_page[t]) for t, n in seeded.items())
     return BURST / PER_SECONDS * sum(seeded.values()) / calls
 
 
@@ -161,18 +170,38 @@ def report(
     limiter_store: str,
     load_before: tuple[float, float, float],
     load_after: tuple[float, float, float],
+    *,
+    history: bool = False,
 ) -> str:
     """The docs section: machine, command, the tables."""
+    flag = " --sync-history" if history else ""
+    if history:
+        deals = (
+            "deals' property history by batch read (the connection's `sync_history` on), the "
+            "archived list for deletes"
+        )
+        page = "100 records; 50 for deals, whose pages carry property history, HubSpot's cap"
+        heading = ["### The same with `sync_history` on (sync pages carry property history)"]
+    else:
+        deals = "the archived list for deletes; `sync_history` off, the default, so no history"
+        page = "100 records, deals too: `sync_history` off, their pages carry no history"
+        heading = [
+            "## HubSpot connector (issue 10)",
+            "",
+            "### Sync through the platform against the Professional-tier limit",
+        ]
+    calls = sum(
+        -(-100_000 * share // (50 if history and t == "deals" else 100))
+        for t, share in (("companies", 0.2), ("contacts", 0.5), ("deals", 0.3))
+    )
     lines = [
-        "## HubSpot connector (issue 10)",
+        *heading,
         "",
         f"Machine: {machine()}, nproc {os.cpu_count()}. Date: {now_stamp()}. Backend: {label};"
         f" shared limiter state in {limiter_store}. Load average (1, 5, 15 min) before / "
         f"after: {_load(load_before)} / {_load(load_after)}.",
         "",
-        "### Sync through the platform against the Professional-tier limit",
-        "",
-        f"Command: `{_env()}python bench/hubspot_sync.py --write`.",
+        f"Command: `{_env()}python bench/hubspot_sync.py --write{flag}`.",
         "",
         "A `hubspot` Connection on a scratch database, synced by `connection_sync` (the "
         "platform's shared limiter in front of the connector) from the HubSpot emulator in its "
@@ -182,12 +211,9 @@ def report(
         "emulator's store, a second apart, days ago. Passes: the first sync (a backfill of list "
         "pages with associations), then an incremental sync after 10% of the records were "
         "edited and 1% deleted (search on `hs_lastmodifieddate`, associations v4 batch reads, "
-        "deals' property history by batch read, the archived list for deletes), then a full "
-        "re-sync under tracemalloc. The ceiling: 190 calls / 10 s, each carrying a full page "
-        "(100 records; 50 for deals, whose pages carry property history, HubSpot's cap), so "
-        "for this mix (1,300 calls per 100,000 records) **{:,.0f} records/s**.".format(
-            rows[0]["ceiling"]
-        ),
+        f"{deals}), then a full re-sync under tracemalloc. The ceiling: 190 calls / 10 s, each "
+        f"carrying a full page ({page}), so for this mix ({calls:,.0f} calls per 100,000 "
+        f"records) **{rows[0]['ceiling']:,.0f} records/s**.",
         "",
         "| records | pass | records stored | tombstones | API calls | per 1,000 records | "
         "by kind | 429s received | wall s | records/s | % of ceiling |",

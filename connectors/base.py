@@ -145,7 +145,10 @@ class Capabilities:
 
     `rate_limits` are the buckets the shared limiter enforces per connection: name ->
     (calls, per seconds); "burst" guards every call, "search" the search endpoints, "daily" the
-    vendor's daily budget.
+    vendor's daily budget. `sync_omits` names the neutral fields ("deal.stage_entered_at")
+    that `read_page` records leave out (absent keys: the vendor charges extra to read them,
+    e.g. HubSpot's property history), so the record mirror lacks them while `get_many` has
+    them; a selector over the mirror that names one cannot be trusted (`connection_check`).
     """
 
     batch_size: int = 100
@@ -160,6 +163,7 @@ class Capabilities:
     # Webhook signatures carry a time, so a stale (replayed later) delivery is refused.
     webhook_timestamps: bool = True
     rate_limits: Mapping[str, tuple[int, float]] = field(default_factory=dict)
+    sync_omits: tuple[str, ...] = ()  # "object.field" names feed records leave out
 
 
 @dataclass(frozen=True)

@@ -206,13 +206,14 @@ _HUBSPOT_OPTIONAL = (
     "HUBSPOT_CLIENT_ID",
     "HUBSPOT_BASE_URL",
     "HUBSPOT_TIER",
+    "HUBSPOT_SYNC_HISTORY",
 )
 
 
 def _env_hubspot() -> dict[str, object] | None:
     """A HubSpot spec from a private app's HUBSPOT_ACCESS_TOKEN, or a public app's OAuth
     (HUBSPOT_REFRESH_TOKEN + HUBSPOT_CLIENT_ID + HUBSPOT_CLIENT_SECRET; an access token
-    then optional). Base URL and tier ride along in the (encrypted) credentials."""
+    then optional). Base URL, tier and sync_history ride along in the (encrypted) credentials."""
     token = env_str("HUBSPOT_ACCESS_TOKEN").strip()
     refresh = env_str("HUBSPOT_REFRESH_TOKEN").strip()
     if not token and not refresh:
@@ -246,6 +247,10 @@ def _env_hubspot() -> dict[str, object] | None:
             "client_id": client_id or None,
             "base_url": env_url("HUBSPOT_BASE_URL"),
             "tier": env_choice("HUBSPOT_TIER", HUBSPOT_TIERS),
+            # Unset: left as the connection has it (admin may have set it).
+            "sync_history": (
+                env_bool("HUBSPOT_SYNC_HISTORY") if env_str("HUBSPOT_SYNC_HISTORY") else None
+            ),
         },
     }
 

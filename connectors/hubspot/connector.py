@@ -29,7 +29,7 @@ from connectors.hubspot.activities import activities_read
 from connectors.hubspot.checks import Checker
 from connectors.hubspot.client import SDK_RETRIES, HubSpotClient
 from connectors.hubspot.properties import NAMES, OBJECTS, Owners, StageMap, ValueMapping
-from connectors.hubspot.reads import SEARCH_MAX, Reader
+from connectors.hubspot.reads import SEARCH_MAX, Reader, sync_omitted
 from connectors.hubspot.writes import Writer
 
 # Private-app limits by subscription tier: (calls per 10 s, calls per day). HubSpot's usage
@@ -53,6 +53,18 @@ def paced(calls: int, seconds: float) -> tuple[int, float]:
     return size, round(seconds * size / (calls - size - calls // 100), 3)
 
 
+def _flag(name: str, value: bool | str) -> bool:
+    """A boolean option, also as text (a credential typed in admin: "true"/"false")."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
 # HubSpot's search index trails writes by a few seconds; re-read this much when caught up.
 LOOKBACK_SECONDS = 60.0
 
@@ -62,7 +74,9 @@ class HubSpotConnector:
     `client_id`, `client_secret` to renew it before it expires: `expires_in` is the given
     token's seconds left, when known), `client_secret` also signs webhooks;
     `base_url` lets an emulator stand in; `account` is the portal id (read from the token
-    when not given); `tier` picks the rate limits; `timeout` bounds each HTTP call."""
+    when not given); `tier` picks the rate limits; `timeout` bounds each HTTP call;
+    `sync_history` (off by default) makes sync pages carry the deal fields read from property
+    history (`stage_entered_at`, `close_date_changes`), at about twice the calls per deal."""
 
     kind = "hubspot"
 
@@ -85,9 +99,11 @@ class HubSpotConnector:
         lookback_seconds: float = LOOKBACK_SECONDS,
         ca_cert: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        sync_history: bool | str = False,
     ) -> None:
         if tier not in TIERS:
             raise ValueError(f"unknown HubSpot tier {tier!r}; one of {', '.join(TIERS)}")
+        history = _flag("sync_history", sync_history)
         self.client = HubSpotClient(
             access_token=access_token,
             base_url=base_url,
@@ -112,6 +128,7 @@ class HubSpotConnector:
             mapping=self.mapping,
             page_size=page_size or SEARCH_MAX,
             lookback_seconds=lookback_seconds,
+            sync_history=history,
         )
         self.writer = Writer(
             self.client,
@@ -137,6 +154,7 @@ class HubSpotConnector:
                 "search": paced(SEARCH_PER_SECOND, 1.0),  # 1 at a time, 4/s
                 "daily": (daily, 86_400.0),
             },
+            sync_omits=sync_omitted(history),
         )
 
     @property

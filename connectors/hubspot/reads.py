@@ -14,9 +14,12 @@ portal):
   `> T`. Every query starts at offset 0, so none ever pages into the 10,000-result cap however
   large the window. Caught up, the position steps back `lookback` seconds from the newest
   stamp seen, so a record the search index had not caught up with is read by the next sync.
-- **property history** (deals: `stage_entered_at`, `close_date_changes`): the backfill's list
-  pages ask for it (50 per page, HubSpot's cap with history); search cannot return it, so each
-  incremental page of deals adds one batch read with `propertiesWithHistory` per 50 records.
+- **property history** (deals: `stage_entered_at`, `close_date_changes`): only with
+  `sync_history` (off by default; `get_many`, what a run reads, always has it). On, the
+  backfill's list pages ask for it (50 per page, HubSpot's cap with history) and, since search
+  cannot return it, each incremental page of deals adds one batch read with
+  `propertiesWithHistory` per 50 records. Off, deals page like contacts and their feed records
+  leave those two keys out (absent, not None: unknown, not empty).
 - **deletes**, alongside either: the list endpoint with `archived=true`, reporting records
   archived (deleted or merged away) after the deletes watermark; one pass per sync.
 """
@@ -112,10 +115,12 @@ class Reader:
         mapping: ValueMapping,
         page_size: int,
         lookback_seconds: float,
+        sync_history: bool = False,
     ) -> None:
         self.client, self.stages, self.account = client, stages, account
         self.mapping, self.page_size = mapping, page_size
         self.lookback_ms = int(lookback_seconds * 1000)
+        self.sync_history = sync_history
 
     # -- the feed --------------------------------------------------------------------------
 
@@ -150,7 +155,7 @@ class Reader:
         self, object_type: str, state: Cursor
     ) -> tuple[list[CrmRecord], Cursor, bool]:
         hs_type = _hs_type(object_type)
-        history = _history_names(object_type)
+        history = _history_names(object_type) if self.sync_history else []
         kwargs: dict[str, Any] = {
             "limit": min(self.page_size, HISTORY_MAX if history else LIST_MAX),
             "properties": vendor_names(object_type),
@@ -161,7 +166,10 @@ class Reader:
         if state.after:
             kwargs["after"] = state.after
         body = self.client.call(f"{OBJECTS_API}.basic_api", "get_page", hs_type, **kwargs) or {}
-        records = [self._record(object_type, row) for row in body.get("results", [])]
+        records = [
+            self._record(object_type, row, history=self.sync_history)
+            for row in body.get("results", [])
+        ]
         head = _newest(records, state.head)
         after = ((body.get("paging") or {}).get("next") or {}).get("after")
         if after:
@@ -182,7 +190,7 @@ class Reader:
             op = "GTE" if state.inclusive else "GT"
             filters = [{"propertyName": LAST_MODIFIED, "operator": op, "value": str(state.since)}]
         rows = self._search(object_type, filters, LAST_MODIFIED, limit)
-        records = self._with_associations(object_type, self._with_history(object_type, rows))
+        records = self._feed_records(object_type, rows)
         if len(rows) < limit:  # caught up: step back for rows the index had not caught up with
             head = _newest(records, state.head)
             if head is None:
@@ -209,7 +217,7 @@ class Reader:
                 {"propertyName": "hs_object_id", "operator": "GT", "value": str(state.last_id)}
             )
         rows = self._search(object_type, filters, "hs_object_id", limit)
-        records = self._with_associations(object_type, self._with_history(object_type, rows))
+        records = self._feed_records(object_type, rows)
         head = _newest(records, state.head)
         if len(rows) == limit:
             return records, replace(state, last_id=int(records[-1].id), head=head), True
@@ -227,6 +235,12 @@ class Reader:
             f"{OBJECTS_API}.search_api", "do_search", _hs_type(object_type), body
         )
         return list((found or {}).get("results", []))
+
+    def _feed_records(self, object_type: str, rows: list[dict]) -> list[CrmRecord]:
+        """Search rows as feed records: associations, and history only with `sync_history`."""
+        if self.sync_history:
+            rows = self._with_history(object_type, rows)
+        return self._with_associations(object_type, rows, history=self.sync_history)
 
     def _with_history(self, object_type: str, rows: list[dict]) -> list[dict]:
         """Search rows with their property history (which search cannot return): one batch
@@ -355,8 +369,11 @@ class Reader:
                 out[str(row["from"]["id"])] = list(row.get("to") or [])
         return out
 
-    def _with_associations(self, object_type: str, rows: list[dict]) -> list[CrmRecord]:
-        """Records from search or batch rows, their associations read in one call per type."""
+    def _with_associations(
+        self, object_type: str, rows: list[dict], *, history: bool = True
+    ) -> list[CrmRecord]:
+        """Records from search or batch rows, their associations read in one call per type
+        (without `history`, the fields computed from property history left out)."""
         if not rows:
             return []
         ids = [str(r["id"]) for r in rows]
@@ -365,14 +382,25 @@ class Reader:
             found = self.associations(_hs_type(object_type), ids, OBJECTS[target])
             for i in ids:
                 links[i][relation] = _linked(found.get(i, []), many)
-        return [self._record(object_type, row, links[str(row["id"])]) for row in rows]
+        return [
+            self._record(object_type, row, links[str(row["id"])], history=history) for row in rows
+        ]
 
     def _record(
-        self, object_type: str, row: Mapping[str, Any], links: dict[str, list[str]] | None = None
+        self,
+        object_type: str,
+        row: Mapping[str, Any],
+        links: dict[str, list[str]] | None = None,
+        *,
+        history: bool = True,
     ) -> CrmRecord:
         values = row.get("properties") or {}
         props = properties_from_hubspot(object_type, values, self.stages, self.mapping)
-        props.update(history_fields(object_type, row.get("propertiesWithHistory") or {}))
+        if history:
+            props.update(history_fields(object_type, row.get("propertiesWithHistory") or {}))
+        else:  # not read: absent (unknown), never None (which a selector would take as empty)
+            for name in FROM_HISTORY.get(object_type, {}):
+                props.pop(name, None)
         if links is None:
             links = _list_associations(object_type, row.get("associations") or {})
         modified = parse_moment(values.get(LAST_MODIFIED) or row.get("updatedAt"))
@@ -384,6 +412,13 @@ def _hs_type(object_type: str) -> str:
         return OBJECTS[object_type]
     except KeyError:
         raise PermanentCRMError(f"unknown object type {object_type!r}") from None
+
+
+def sync_omitted(sync_history: bool) -> tuple[str, ...]:
+    """The "object.field" names feed records leave out (`Capabilities.sync_omits`)."""
+    if sync_history:
+        return ()
+    return tuple(sorted(f"{ot}.{name}" for ot, names in FROM_HISTORY.items() for name in names))
 
 
 def _history_names(object_type: str) -> list[str]:

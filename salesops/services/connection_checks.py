@@ -2,13 +2,15 @@
 
 The connector's own `check()` (identity, scopes, its properties, rate limits) plus what only
 salesops knows: the properties the published SOPs write, the connection's value mapping
-against the neutral vocabulary, and the usage counters on the Connection row. One line per
-finding; a blocking line means runs on this connection would fail.
+against the neutral vocabulary, the fields the published SOPs' trigger selectors read from the
+record mirror that the connector's sync leaves out, and the usage counters on the Connection
+row. One line per finding; a blocking line means runs on this connection would fail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import re
+from collections.abc import Collection, Iterator, Mapping
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,6 +28,9 @@ from salesops.services.sops import sop_spec_get
 # Below this share of the vendor's daily budget, scheduled work is close to being held back.
 LOW_BUDGET_SHARE = 0.1
 RECENT_429 = timedelta(hours=1)
+# `record.<field>` or `record["<field>"]` in a trigger's `where` (the mirrored record).
+_RECORD_FIELD = re.compile(r"\brecord\s*(?:\.\s*(\w+)|\[\s*[\"'](\w+)[\"']\s*\])")
+SYNC_HISTORY_FIX = "set HUBSPOT_SYNC_HISTORY=true (or the connection's sync_history credential)"
 
 
 @runtime_checkable
@@ -59,6 +64,7 @@ def connection_check(connection: Connection, provision: bool = False) -> CheckRe
     lines += report.lines if report else []
     lines += _sop_properties_lines(connection, connector)
     lines += _mapping_lines(connection, connector)
+    lines += _sync_omits_lines(connection, connector)
     lines += _usage_lines(connection)
     account = report.account_id if report else connection.account_id
     user = report.user if report else ""
@@ -104,6 +110,59 @@ def sop_properties_needed(connection: Connection) -> dict[str, set[str]]:
             if rule.kind == "set_property" and rule.property:
                 needed.setdefault(spec.object, set()).add(rule.property)
     return needed
+
+
+def _published_specs(connection: Connection) -> Iterator[Any]:
+    """The specs of the enabled, published SOPs that run on `connection`."""
+    sops = Sop.objects.filter(enabled=True, published_version__isnull=False)
+    for sop in sops.select_related("published_version").prefetch_related("connections"):
+        if sop_connections(sop).filter(pk=connection.pk).exists():
+            assert sop.published_version is not None
+            yield sop_spec_get(sop.published_version)
+
+
+def trigger_fields_omitted(connection: Connection, omitted: Collection[str]) -> dict[str, list]:
+    """SOP name -> the (trigger kind, "object.field") pairs its triggers' `where` read from the
+    record mirror that are among `omitted` (the connector's `capabilities.sync_omits`)."""
+    found: dict[str, list] = {}
+    for spec in _published_specs(connection):
+        for trigger in spec.triggers:
+            if trigger.where is None:
+                continue
+            kind = "schedule" if trigger.schedule else "event"
+            for match in _RECORD_FIELD.finditer(trigger.where.source):
+                name = f"{spec.object}.{match[1] or match[2]}"
+                if name in omitted and (kind, name) not in found.get(spec.name, []):
+                    found.setdefault(spec.name, []).append((kind, name))
+    return found
+
+
+def _sync_omits_lines(connection: Connection, connector: Any) -> list[CheckLine]:
+    capabilities = getattr(connector, "capabilities", None)
+    omitted = tuple(getattr(capabilities, "sync_omits", ()) or ())
+    if not omitted:
+        return []
+    found = trigger_fields_omitted(connection, omitted)
+    if not found:
+        return [
+            CheckLine(
+                "sync",
+                "ok",
+                f"sync leaves out {', '.join(omitted)}; no published SOP's trigger reads them",
+            )
+        ]
+    return [
+        CheckLine(
+            "sync",
+            "warning",
+            f"{sop}: {'an' if kind == 'event' else 'a'} {kind} trigger's where reads {name} "
+            "from the record mirror, which this "
+            "connection's sync leaves out, so it sees no value there",
+            fix=SYNC_HISTORY_FIX if connection.kind == "hubspot" else "",
+        )
+        for sop, pairs in sorted(found.items())
+        for kind, name in pairs
+    ]
 
 
 def _sop_properties_lines(connection: Connection, connector: Any) -> list[CheckLine]:

@@ -3,11 +3,11 @@
 settings.SALESOPS["ENV_CONNECTIONS"] holds what `salesops.env.env_connections` read from
 HUBSPOT_*, SALESFORCE_* and SALESOPS_LOCAL_WEBHOOK_SECRET (validated when settings load). The
 local connection always exists. Every value a spec carries is stored as an (encrypted)
-credential, the non-secret ones too (HubSpot's `base_url`, `tier`, `client_id`): the
-connection then holds all its connector's options (`connector_options` passes them through),
-so a connection added in admin needs no environment at all. Applying is idempotent: a
-connection whose kind, account and credentials already match is not written, so `updated_at`
-(and the connector cache keyed on it) only moves on a real change.
+credential, the non-secret ones too (HubSpot's `base_url`, `tier`, `client_id`,
+`sync_history`): the connection then holds all its connector's options (`connector_options`
+passes them through), so a connection added in admin needs no environment at all. Applying
+is idempotent: a connection whose kind, account and credentials already match is not written,
+so `updated_at` (and the connector cache keyed on it) only moves on a real change.
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ def test_a_public_apps_oauth_needs_no_access_token(env) -> None:
         "client_id": "client-id-1",
         "base_url": "http://127.0.0.1:8765",
         "tier": "starter",
+        "sync_history": None,  # unset: the connection keeps what it has
     }
 
 
@@ -68,6 +69,8 @@ def test_a_public_apps_oauth_needs_no_access_token(env) -> None:
         ({"HUBSPOT_ACCESS_TOKEN": "t", "HUBSPOT_BASE_URL": "http://h:99999"}, "not a base URL"),
         ({"HUBSPOT_BASE_URL": "http://127.0.0.1:8765"}, "HUBSPOT_BASE_URL set without"),
         ({"HUBSPOT_TIER": "starter"}, "HUBSPOT_TIER set without HUBSPOT_ACCESS_TOKEN"),
+        ({"HUBSPOT_ACCESS_TOKEN": "t", "HUBSPOT_SYNC_HISTORY": "maybe"}, "not a boolean"),
+        ({"HUBSPOT_SYNC_HISTORY": "true"}, "HUBSPOT_SYNC_HISTORY set without"),
     ],
 )
 def test_bad_or_incomplete_hubspot_variables_are_config_errors(env, values, message) -> None:
@@ -99,5 +102,23 @@ def test_base_url_tier_and_oauth_reach_the_connector(env, settings) -> None:
         starter = HubSpotConnector(access_token="t", tier="starter").capabilities.rate_limits
         default = HubSpotConnector(access_token="t").capabilities.rate_limits
         assert connector.capabilities.rate_limits == starter != default
+    finally:
+        connections_reset()
+
+
+@pytest.mark.django_db
+def test_sync_history_reaches_the_connector_and_false_is_the_default(env, settings) -> None:
+    try:
+        for value, omits in (
+            ("true", ()),
+            ("false", ("deal.close_date_changes", "deal.stage_entered_at")),
+        ):
+            specs = env(HUBSPOT_ACCESS_TOKEN="t", HUBSPOT_SYNC_HISTORY=value)
+            assert specs[0]["credentials"]["sync_history"] is (value == "true")
+            settings.SALESOPS = {**settings.SALESOPS, "ENV_CONNECTIONS": specs}
+            connections_reset()
+            connections_env_apply()
+            hubspot = Connection.objects.get(slug="hubspot")
+            assert connection_connector(hubspot).capabilities.sync_omits == omits
     finally:
         connections_reset()

@@ -1,6 +1,7 @@
 """Parity with the local CRM on two reads: a contact's timeline includes its deals'
-activities, and the sync feed's deals carry `stage_entered_at` and `close_date_changes`
-(property history), at a measured call cost."""
+activities, and, with `sync_history`, the sync feed's deals carry `stage_entered_at` and
+`close_date_changes` (property history), at a measured call cost. Without it (the default)
+the feed leaves them out and costs what contacts cost: test_hubspot_sync_cost.py."""
 
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def _feed(connector, cursor=None, *, backfill: bool) -> tuple[list[CrmRecord], s
 
 
 def test_synced_deals_carry_history_fields_as_get_many_does(seeded: HubSpotEmulator) -> None:
-    connector = connector_for(seeded)
+    connector = connector_for(seeded, sync_history=True)
     ids = [d.id for d in seeded.portal().live("deals")]
     expected = {r.id: _history(r) for r in connector.get_many("deal", ids)}
     assert any(v[0] is not None for v in expected.values())
@@ -120,7 +121,7 @@ def test_history_costs_one_batch_read_per_50_deals(emu: HubSpotEmulator) -> None
     store = emu.portal()
     for i in range(120):
         store.create("deals", {"dealname": f"D{i}", "dealstage": "appointmentscheduled"})
-    connector = connector_for(emu)
+    connector = connector_for(emu, sync_history=True)
     emu.calls.clear()
     backfilled, _ = _feed(connector, backfill=True)
     assert len(backfilled) == 120

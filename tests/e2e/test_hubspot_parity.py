@@ -194,9 +194,21 @@ def test_the_three_sops_give_the_same_runs_checks_and_writes_on_both_crms(both) 
 
 
 def test_schedule_selectors_on_history_fields_pick_the_same_deals(both) -> None:
-    # The sync feed (a backfill into each connection's mirror) carries stage_entered_at and
-    # close_date_changes, so a schedule's `where` on them selects the same records.
+    # With sync_history on (the documented path for such selectors; off, HubSpot's sync pages
+    # leave these fields out and connection_check warns), the sync feed (a backfill into each
+    # connection's mirror) carries stage_entered_at and close_date_changes, so a schedule's
+    # `where` on them selects the same records.
     local, hubspot, emu = both
+    connection_credentials_set(
+        hubspot,
+        {
+            "access_token": "pat-na1-test",
+            "client_secret": emu.client_secret,
+            "base_url": emu.base_url,
+            "sync_history": True,
+        },
+    )
+    connections_reset()
     sop = sop_get(name="deal-review")
     ids = {v: s for (t, s), v in emu.portal().sample_ids.items() if t == "deal"}
     for where in (
