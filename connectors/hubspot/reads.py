@@ -26,14 +26,12 @@ portal):
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import CrmRecord, Page, PermanentCRMError, RecordNotFound, RecordRef
+from connectors.hubspot.cursor import Cursor, cursor_decode
 from connectors.hubspot.properties import (
     FROM_HISTORY,
     LAST_MODIFIED,
@@ -51,56 +49,12 @@ from connectors.record_model import RELATIONS
 if TYPE_CHECKING:
     from connectors.hubspot.client import HubSpotClient
 
-CURSOR_VERSION = 1
 LIST_MAX, SEARCH_MAX, BATCH_MAX = 100, 200, 100
 # HubSpot caps list pages and batch reads that ask for propertiesWithHistory at 50 ("The
 # maximum number of inputs supported in a batch request for property histories is 50").
 HISTORY_MAX = 50
 ASSOCIATIONS_MAX = 1000  # associations v4 batch read inputs
 OBJECTS_API = "crm.objects"
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a feed stands. `phase`: "bf" (backfill list), "gt" (search after `since`,
-    inclusive when `inclusive`) or "tie" (records stamped `since` with id > `last_id`)."""
-
-    object_type: str
-    account: str
-    phase: str = "gt"
-    since: int | None = None  # epoch ms
-    inclusive: bool = False
-    last_id: int | None = None
-    after: str | None = None  # the list endpoint's paging token (backfill)
-    t0: int | None = None  # newest stamp when the backfill began
-    head: int | None = None  # newest stamp delivered
-    deletes: dict[str, Any] = field(default_factory=dict)  # {s, after, h, done}
-
-    def encode(self) -> str:
-        data = {"v": CURSOR_VERSION, **{k: v for k, v in self.__dict__.items() if v is not None}}
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def cursor_decode(text: str | None, *, object_type: str, account: str) -> Cursor | None:
-    """The cursor `text` holds (None for none), checked to be ours and for this feed."""
-    if not text:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        if not isinstance(data, dict) or data.pop("v", None) != CURSOR_VERSION:
-            raise ValueError("not a cursor")
-        cursor = Cursor(**data)
-        if cursor.phase not in ("bf", "gt", "tie") or not isinstance(cursor.deletes, dict):
-            raise ValueError("bad phase")
-    except (ValueError, TypeError, binascii.Error):
-        raise PermanentCRMError(f"not a HubSpot sync cursor: {text[:60]!r}") from None
-    if (cursor.object_type, cursor.account) != (object_type, account):
-        raise PermanentCRMError(
-            f"the cursor is for {cursor.object_type} of portal {cursor.account!r}, "
-            f"not {object_type} of {account!r}"
-        )
-    return cursor
 
 
 class Reader:

@@ -10,9 +10,6 @@ next sync (rows inside the window are read again; the caller upserts).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +17,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from connectors.base import PermanentCRMError
+from connectors.cursors import cursor_encode, cursor_feed_check, cursor_payload, cursor_refused
 
 CURSOR_VERSION = 1
 
@@ -50,14 +47,12 @@ class Cursor:
 
     def encode(self) -> str:
         data = {
-            "v": CURSOR_VERSION,
             "t": self.object_type,
             "a": self.account,
             "r": _state_dump(self.records),
             "d": _state_dump(self.deletes),
         }
-        raw = json.dumps(data, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return cursor_encode(CURSOR_VERSION, data)
 
 
 def cursor_decode(text: str | None, *, object_type: str, account: str) -> Cursor:
@@ -68,21 +63,15 @@ def cursor_decode(text: str | None, *, object_type: str, account: str) -> Cursor
     """
     if not text:
         return Cursor(object_type, account)
+    data = cursor_payload(text, CURSOR_VERSION, vendor="local")
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("v") != CURSOR_VERSION:
-            raise ValueError("unknown version")
         cursor = Cursor(
             str(data["t"]), str(data["a"]), _state_load(data["r"]), _state_load(data["d"])
         )
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise PermanentCRMError(f"not a local sync cursor: {text[:60]!r}") from None
-    if (cursor.object_type, cursor.account) != (object_type, account):
-        raise PermanentCRMError(
-            f"the cursor is for {cursor.object_type} of account {cursor.account!r}, "
-            f"not {object_type} of {account!r}"
-        )
+    except (ValueError, KeyError, TypeError):
+        raise cursor_refused(text, vendor="local") from None
+    found = (cursor.object_type, cursor.account)
+    cursor_feed_check(found, (object_type, account), account_word="account")
     return cursor
 
 
