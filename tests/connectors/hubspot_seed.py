@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from connectors.base import CrmEvent, RecordRef, WebhookRequest
+from connectors.base import CrmEvent, CrmRecord, Page, RecordRef, WebhookRequest
 from connectors.hubspot.client import MAX_IN_CALL_WAIT, SDK_RETRIES
 from connectors.hubspot.connector import HubSpotConnector
 from connectors.hubspot.properties import NAMES, OBJECTS, value_from_hubspot
@@ -263,3 +263,25 @@ def connector_for(
     if provision:
         connector.check(provision=True)
     return connector
+
+
+def feed_pages(
+    connector: Any, object_type: str, cursor: str | None = None, *, backfill: bool
+) -> tuple[list[Page], str]:
+    """Read a feed to its end from `cursor`: every page and the cursor to resume from."""
+    pages: list[Page] = []
+    for _ in range(1000):
+        page = connector.read_page(object_type, cursor, backfill=backfill)
+        pages.append(page)
+        cursor = page.next_cursor
+        if not page.has_more:
+            return pages, cursor
+    raise AssertionError("the feed never ended")
+
+
+def feed_records(
+    connector: Any, object_type: str, cursor: str | None = None, *, backfill: bool
+) -> tuple[list[CrmRecord], str]:
+    """`feed_pages`, flattened to the records read."""
+    pages, cursor = feed_pages(connector, object_type, cursor, backfill=backfill)
+    return [record for page in pages for record in page.records], cursor

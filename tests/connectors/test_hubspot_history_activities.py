@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import CrmRecord, RecordRef
-from tests.connectors.hubspot_seed import HubSpotSeeder, connector_for, emulator_start
+from tests.connectors.hubspot_seed import HubSpotSeeder, connector_for, emulator_start, feed_records
 from tests.emulators.hubspot_api import HubSpotEmulator
 
 NOW = datetime(2025, 3, 4, tzinfo=UTC)
@@ -85,17 +85,6 @@ def _history(record: CrmRecord) -> tuple:
     return record.properties["stage_entered_at"], record.properties["close_date_changes"]
 
 
-def _feed(connector, cursor=None, *, backfill: bool) -> tuple[list[CrmRecord], str]:
-    records: list[CrmRecord] = []
-    for _ in range(100):
-        page = connector.read_page("deal", cursor, backfill=backfill)
-        records += page.records
-        cursor = page.next_cursor
-        if not page.has_more:
-            return records, cursor
-    raise AssertionError("the feed never ended")
-
-
 def test_synced_deals_carry_history_fields_as_get_many_does(seeded: HubSpotEmulator) -> None:
     connector = connector_for(seeded, sync_history=True)
     ids = [d.id for d in seeded.portal().live("deals")]
@@ -103,16 +92,18 @@ def test_synced_deals_carry_history_fields_as_get_many_does(seeded: HubSpotEmula
     assert any(v[0] is not None for v in expected.values())
     assert any((v[1] or 0) > 0 for v in expected.values()), "no seeded close-date change"
 
-    backfilled, cursor = _feed(connector, backfill=True)
+    backfilled, cursor = feed_records(connector, "deal", backfill=True)
     assert {r.id: _history(r) for r in backfilled} == expected
 
-    incremental, _ = _feed(connector, backfill=False)  # the change feed from the start (search)
+    incremental, _ = feed_records(
+        connector, "deal", backfill=False
+    )  # the change feed from the start (search)
     assert {r.id: _history(r) for r in incremental} == expected
 
     # An edit read back through the feed carries its new history.
     deal = seeded.portal().live("deals")[0]
     seeded.portal().update("deals", deal.id, {"closedate": "2031-01-31T00:00:00.000Z"})
-    changed, _ = _feed(connector, cursor, backfill=False)
+    changed, _ = feed_records(connector, "deal", cursor, backfill=False)
     mine = next(r for r in changed if r.id == deal.id)
     assert mine.properties["close_date_changes"] == (expected[deal.id][1] or 0) + 1
 
@@ -123,7 +114,7 @@ def test_history_costs_one_batch_read_per_50_deals(emu: HubSpotEmulator) -> None
         store.create("deals", {"dealname": f"D{i}", "dealstage": "appointmentscheduled"})
     connector = connector_for(emu, sync_history=True)
     emu.calls.clear()
-    backfilled, _ = _feed(connector, backfill=True)
+    backfilled, _ = feed_records(connector, "deal", backfill=True)
     assert len(backfilled) == 120
     # HubSpot caps a list page asking for history at 50: 3 pages, no extra reads.
     assert emu.calls["GET /crm/v3/objects/deals"] == 3 + 1  # + the archived listing
@@ -131,7 +122,7 @@ def test_history_costs_one_batch_read_per_50_deals(emu: HubSpotEmulator) -> None
     assert all(r.properties["stage_entered_at"] is not None for r in backfilled)
 
     emu.calls.clear()
-    incremental, _ = _feed(connector, backfill=False)
+    incremental, _ = feed_records(connector, "deal", backfill=False)
     assert len({r.id for r in incremental}) == 120
     # One search page of 120, then one history batch read per 50 records (3).
     assert emu.calls["POST /crm/v3/objects/deals/search"] == 1

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.base import Page, RecordRef
-from connectors.hubspot.connector import HubSpotConnector
-from tests.connectors.hubspot_seed import HubSpotSeeder, connector_for, emulator_start
+from tests.connectors.hubspot_seed import HubSpotSeeder, connector_for, emulator_start, feed_pages
 from tests.emulators.hubspot_api import HubSpotEmulator
 
 
@@ -20,19 +19,6 @@ def emu() -> Iterator[HubSpotEmulator]:
         yield emulator
     finally:
         emulator.stop()
-
-
-def sync(
-    connector: HubSpotConnector, object_type: str, cursor: str | None = None, *, backfill: bool
-) -> tuple[list[Page], str]:
-    pages: list[Page] = []
-    for _ in range(1000):
-        page = connector.read_page(object_type, cursor, backfill=backfill)
-        pages.append(page)
-        cursor = page.next_cursor
-        if not page.has_more:
-            return pages, cursor
-    raise AssertionError("the feed never ended")
 
 
 def ids_of(pages: list[Page]) -> list[str]:
@@ -49,7 +35,7 @@ def test_backfill_and_incremental_read_past_the_search_cap(emu: HubSpotEmulator)
     connector = connector_for(emu)
     emu.calls.clear()
 
-    pages, _ = sync(connector, "contact", backfill=True)
+    pages, _ = feed_pages(connector, "contact", backfill=True)
 
     assert len(ids_of(pages)) == len(set(ids_of(pages))) and set(ids_of(pages)) == created
     list_calls = emu.calls["GET /crm/v3/objects/contacts"]
@@ -59,7 +45,7 @@ def test_backfill_and_incremental_read_past_the_search_cap(emu: HubSpotEmulator)
     assert emu.calls_total("POST") == 1  # the backfill's start stamp, one search
     # The same volume through the change feed (search), which caps paging at 10,000.
     emu.calls.clear()
-    feed, _ = sync(connector, "contact", None, backfill=False)
+    feed, _ = feed_pages(connector, "contact", None, backfill=False)
     assert set(ids_of(feed)) == created and len(ids_of(feed)) == len(created)
     searches = emu.requests_to("POST /crm/v3/objects/contacts/search")
     assert searches and all(r.status == 200 for r in searches)
@@ -75,7 +61,7 @@ def test_ties_on_one_timestamp_across_many_pages(emu: HubSpotEmulator) -> None:
         tied = {seed.seed_contact({"first_name": f"T{i}"}) for i in range(530)}
     seed.seed_contact({"first_name": "after"})
 
-    pages, _ = sync(connector_for(emu), "contact", backfill=False)
+    pages, _ = feed_pages(connector_for(emu), "contact", backfill=False)
 
     ids = ids_of(pages)
     assert len(ids) == len(set(ids)) == 532 and tied <= set(ids)
@@ -97,13 +83,13 @@ def test_incremental_after_edits_deletes_and_merges(emu: HubSpotEmulator) -> Non
     seed = HubSpotSeeder(emu)
     ids = [seed.seed_contact({"first_name": f"E{i}", "email": f"e{i}@x.io"}) for i in range(6)]
     connector = connector_for(emu)
-    _, cursor = sync(connector, "contact", backfill=True)
+    _, cursor = feed_pages(connector, "contact", backfill=True)
     emu.clock.advance(120)  # type: ignore[attr-defined]  # past the look-back
 
     seed.seed_update(RecordRef("contact", ids[1]), {"job_title": "CFO"})
     seed.seed_delete(RecordRef("contact", ids[2]))
     emu.portal().merge("contacts", ids[3], ids[4])  # ids[4] merged into ids[3]
-    pages, _ = sync(connector, "contact", cursor, backfill=False)
+    pages, _ = feed_pages(connector, "contact", cursor, backfill=False)
 
     changed = {r.id: r for p in pages for r in p.records}
     deleted = {i for p in pages for i in p.deleted_ids}
@@ -112,7 +98,7 @@ def test_incremental_after_edits_deletes_and_merges(emu: HubSpotEmulator) -> Non
     assert deleted == {ids[2], ids[4]}
     # Caught up: a later pass re-reads at most the look-back window before the newest change.
     emu.clock.advance(120)  # type: ignore[attr-defined]
-    again, _ = sync(connector, "contact", pages[-1].next_cursor, backfill=False)
+    again, _ = feed_pages(connector, "contact", pages[-1].next_cursor, backfill=False)
     assert set(ids_of(again)) <= {ids[1], ids[3]}
     assert {i for p in again for i in p.deleted_ids} <= {ids[2], ids[4]}
 
@@ -124,10 +110,10 @@ def test_a_change_made_during_a_backfill_is_read_after_it(emu: HubSpotEmulator) 
     first = connector.read_page("contact", None, backfill=True)
     emu.clock.advance(300)  # type: ignore[attr-defined]
     seed.seed_update(RecordRef("contact", ids[0]), {"job_title": "changed mid-backfill"})
-    pages, cursor = sync(connector, "contact", first.next_cursor, backfill=True)
+    pages, cursor = feed_pages(connector, "contact", first.next_cursor, backfill=True)
     assert set(ids_of([first, *pages])) == set(ids)
 
-    later, _ = sync(connector, "contact", cursor, backfill=False)
+    later, _ = feed_pages(connector, "contact", cursor, backfill=False)
 
     (record,) = [r for p in later for r in p.records if r.id == ids[0]]
     assert record.properties["job_title"] == "changed mid-backfill"
@@ -141,12 +127,12 @@ def test_the_look_back_reads_what_search_had_not_indexed(emu: HubSpotEmulator) -
         seed.seed_contact({"first_name": "old"})
         lagging.clock.advance(10)  # type: ignore[attr-defined]
         connector = connector_for(lagging, lookback_seconds=30)
-        _, cursor = sync(connector, "contact", backfill=False)
+        _, cursor = feed_pages(connector, "contact", backfill=False)
         late = seed.seed_contact({"first_name": "late"})
         lagging.clock.advance(1)  # type: ignore[attr-defined]
         seed.seed_contact({"first_name": "indexed"})
         lagging.clock.advance(4.5)  # type: ignore[attr-defined]  # "indexed" is, "late" too
-        assert late in ids_of(sync(connector, "contact", cursor, backfill=False)[0])
+        assert late in ids_of(feed_pages(connector, "contact", cursor, backfill=False)[0])
     finally:
         lagging.stop()
 

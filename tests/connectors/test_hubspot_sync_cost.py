@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.base import CrmRecord
 from connectors.hubspot.connector import HubSpotConnector
-from tests.connectors.hubspot_seed import connector_for, emulator_start
+from tests.connectors.hubspot_seed import connector_for, emulator_start, feed_records
 from tests.emulators.framework import FakeClock
 from tests.emulators.hubspot_api import HubSpotEmulator
 
@@ -39,17 +38,6 @@ def clocked() -> Iterator[tuple[HubSpotEmulator, FakeClock]]:
         emulator.stop()
 
 
-def _feed(connector, cursor=None, *, backfill: bool) -> tuple[list[CrmRecord], str]:
-    records: list[CrmRecord] = []
-    for _ in range(1000):
-        page = connector.read_page("deal", cursor, backfill=backfill)
-        records += page.records
-        cursor = page.next_cursor
-        if not page.has_more:
-            return records, cursor
-    raise AssertionError("the feed never ended")
-
-
 def test_the_capabilities_declare_what_sync_pages_omit() -> None:
     assert HubSpotConnector(access_token="t").capabilities.sync_omits == (
         "deal.close_date_changes",
@@ -70,8 +58,10 @@ def test_without_sync_history_feed_deals_lack_history_keys_and_get_many_has_them
     full = {r.id: r for r in connector.get_many("deal", ids)}
     assert any(r.properties["stage_entered_at"] is not None for r in full.values())
 
-    backfilled, _ = _feed(connector, backfill=True)
-    incremental, _ = _feed(connector, backfill=False)  # the change feed from the start (search)
+    backfilled, _ = feed_records(connector, "deal", backfill=True)
+    incremental, _ = feed_records(
+        connector, "deal", backfill=False
+    )  # the change feed from the start (search)
     for records in (backfilled, incremental):
         assert {r.id for r in records} == set(full)
         for record in records:
@@ -106,7 +96,7 @@ def test_calls_per_1000_deals_synced(
     connector = connector_for(emu, sync_history=sync_history)
     clock.advance(3600)  # the creates lie beyond the feed's look-back
     emu.calls.clear()
-    backfilled, cursor = _feed(connector, backfill=True)
+    backfilled, cursor = feed_records(connector, "deal", backfill=True)
     assert len(backfilled) == DEALS
     backfill = emu.calls_total() / DEALS * 1000
     lists = emu.calls["GET /crm/v3/objects/deals"] - 1  # less the archived listing
@@ -116,7 +106,7 @@ def test_calls_per_1000_deals_synced(
         store.update("deals", deal, {"hs_next_step": f"edited {i}"}, source="CRM_UI")
     clock.advance(3600)
     emu.calls.clear()
-    changed, _ = _feed(connector, cursor, backfill=False)
+    changed, _ = feed_records(connector, "deal", cursor, backfill=False)
     assert {r.id for r in changed} >= set(deals[:EDITS])
     incremental = emu.calls_total() / len({r.id for r in changed}) * 1000
     searches = emu.calls["POST /crm/v3/objects/deals/search"]
