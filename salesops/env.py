@@ -236,12 +236,16 @@ def _env_hubspot() -> dict[str, object] | None:
             "HUBSPOT_CLIENT_ID set without HUBSPOT_REFRESH_TOKEN (a private app's access "
             "token needs no client id; OAuth needs the refresh token)"
         )
+    # OAuth without a given access token: the renewed token and its expiry (stored by the
+    # connector's renewals) stay the connection's across restarts; a given token replaces
+    # them (its expiry unknown).
+    token_keys = {} if refresh and not token else {"access_token": token, "expires_at": None}
     return {
         "kind": "hubspot",
         "slug": _env_slug("HUBSPOT_CONNECTION_SLUG", "hubspot"),
         "account_id": env_str("HUBSPOT_PORTAL_ID").strip() or None,
         "credentials": {
-            "access_token": token or None,
+            **token_keys,
             "client_secret": client_secret or None,
             "refresh_token": refresh or None,
             "client_id": client_id or None,

@@ -12,6 +12,8 @@ batch reads of the activities themselves are shared, so at most 16 calls.
 
 from __future__ import annotations
 
+import html
+import re
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import Activity, RecordRef
@@ -92,18 +94,40 @@ def _batch(reader: Reader, hs_type: str, ids: list[str]) -> list[dict[str, Any]]
     return list(answer.get("results", []))
 
 
+# A note's title: its first paragraph, one short line, when more text follows it.
+TITLE_MAX = 120
+_BLOCK_END = re.compile(r"</(?:p|div|h[1-6]|li)>|<br\s*/?>", re.I)
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+
+
+def note_text(body: str) -> tuple[str, str]:
+    """A note body as (title, text). HubSpot notes have no title field, so a body opening
+    with a short title paragraph (as integrations and form tools log them) gives its title;
+    rich text (HTML) is read as plain text, one paragraph per block."""
+    if "<" in body and _TAG.search(body):
+        body = html.unescape(_TAG.sub("", _BLOCK_END.sub("\n\n", body)))
+    text = re.sub(r"\n{3,}", "\n\n", body.replace("\r\n", "\n")).strip()
+    head, sep, rest = text.partition("\n\n")
+    if sep and rest.strip() and "\n" not in head and len(head) <= TITLE_MAX:
+        return head.strip(), rest.strip()
+    return "", text
+
+
 def _activity(hs_type: str, row: dict[str, Any]) -> Activity:
     kind, subject, body, direction, outcome = KINDS[hs_type]
     values = row.get("properties") or {}
     moment = parse_moment(values.get("hs_timestamp") or row.get("createdAt"))
     assert moment is not None
     raw_outcome = str(values.get(outcome) or "") if outcome else ""
+    title, text = "", str(values.get(body) or "")
+    if kind == "note":
+        title, text = note_text(text)
     return Activity(
         id=f"{kind}-{row['id']}",
         kind=kind,
         timestamp=moment,
-        subject=str(values.get(subject) or "") if subject else "",
-        body=str(values.get(body) or ""),
+        subject=str(values.get(subject) or "") if subject else title,
+        body=text,
         direction=DIRECTIONS.get(str(values.get(direction) or ""), "") if direction else "",
         outcome=CALL_OUTCOMES.get(raw_outcome, raw_outcome.lower()),
         # Our own notes and tasks carry their idempotency key.

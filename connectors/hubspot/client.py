@@ -111,9 +111,13 @@ class HubSpotClient:
         if expires_in is not None and self.can_refresh:
             self._renew_at = monotonic() + REFRESH_AT * expires_in
         self.token_refreshes = 0
+        # Told each renewed token (access_token, refresh_token, expires_at in epoch seconds),
+        # so the service can store it for its other processes instead of each renewing.
+        self.on_token: Callable[[dict[str, Any]], None] | None = None
         self._api_clients: dict[str, Any] = {}  # SDK package -> its one ApiClient (one pool)
         self._apis: dict[str, Any] = {}  # "crm.objects.batch_api" -> API object
         self.calls = 0
+        self.bucket_calls: dict[str, int] = {"search": 0}  # calls of a bucket past "burst"
         self.last_headers: Mapping[str, str] = {}
         extra = {"ssl_ca_cert": ca_cert} if ca_cert else {}
         self.sdk = HubSpot(
@@ -176,6 +180,8 @@ class HubSpotClient:
             PermanentCRMError: other 4xx (401 after one renewal, when renewable).
         """
         self.token_ensure()
+        if path.endswith("search_api"):  # the search bucket's own count (5/s per portal)
+            self.bucket_calls["search"] += 1
         for attempt in range(2):
             used = self.sdk.access_token
             bound = functools.partial(
@@ -308,6 +314,10 @@ class HubSpotClient:
         # From when we asked, so the network time counts against the lifetime.
         self._renew_at = None if expires_in is None else requested + REFRESH_AT * expires_in
         self.token_refreshes += 1
+        if self.on_token is not None:
+            expires_at = None if expires_in is None else round(time.time() + expires_in, 3)
+            renewed = {"access_token": token, "expires_at": expires_at}
+            self.on_token({**renewed, "refresh_token": self.refresh_token})
 
     def usage(self) -> dict[str, int | None]:
         """The daily budget the last response declared (X-HubSpot-RateLimit-Daily*)."""

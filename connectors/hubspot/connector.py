@@ -28,8 +28,9 @@ from connectors.hubspot import webhook
 from connectors.hubspot.activities import activities_read
 from connectors.hubspot.checks import Checker
 from connectors.hubspot.client import SDK_RETRIES, HubSpotClient
+from connectors.hubspot.feed import FEED_MAX
 from connectors.hubspot.properties import NAMES, OBJECTS, Owners, StageMap, ValueMapping
-from connectors.hubspot.reads import SEARCH_MAX, Reader, sync_omitted
+from connectors.hubspot.reads import Reader, sync_omitted
 from connectors.hubspot.writes import Writer
 
 # Private-app limits by subscription tier: (calls per 10 s, calls per day). HubSpot's usage
@@ -72,7 +73,8 @@ LOOKBACK_SECONDS = 60.0
 class HubSpotConnector:
     """One portal. `access_token` (a private app's, or OAuth with `refresh_token`,
     `client_id`, `client_secret` to renew it before it expires: `expires_in` is the given
-    token's seconds left, when known), `client_secret` also signs webhooks;
+    token's seconds left, or `expires_at` its expiry in epoch seconds, when known;
+    `credentials_changed` is told each renewed token), `client_secret` also signs webhooks;
     `base_url` lets an emulator stand in; `account` is the portal id (read from the token
     when not given); `tier` picks the rate limits; `timeout` bounds each HTTP call;
     `sync_history` (off by default) makes sync pages carry the deal fields read from property
@@ -89,6 +91,7 @@ class HubSpotConnector:
         refresh_token: str | None = None,
         client_id: str | None = None,
         expires_in: float | None = None,
+        expires_at: float | str | None = None,
         app_id: str = "",
         account: str | None = None,
         mapping: ValueMapping | None = None,
@@ -104,6 +107,8 @@ class HubSpotConnector:
         if tier not in TIERS:
             raise ValueError(f"unknown HubSpot tier {tier!r}; one of {', '.join(TIERS)}")
         history = _flag("sync_history", sync_history)
+        if expires_in is None and expires_at not in (None, ""):
+            expires_in = max(0.0, float(str(expires_at)) - time.time())
         self.client = HubSpotClient(
             access_token=access_token,
             base_url=base_url,
@@ -126,7 +131,7 @@ class HubSpotConnector:
             self.stages,
             account=self._account,
             mapping=self.mapping,
-            page_size=page_size or SEARCH_MAX,
+            page_size=page_size or FEED_MAX,
             lookback_seconds=lookback_seconds,
             sync_history=history,
         )
@@ -142,7 +147,7 @@ class HubSpotConnector:
         burst, daily = TIERS[tier]
         self.capabilities = Capabilities(
             batch_size=100,
-            page_size=page_size or SEARCH_MAX,
+            page_size=page_size or FEED_MAX,
             search_limit=10_000,
             backfill=True,
             deletes=True,
@@ -157,6 +162,11 @@ class HubSpotConnector:
             sync_omits=sync_omitted(history),
         )
 
+    def credentials_listen(self, listener: Callable[[dict[str, object]], None]) -> None:
+        """Tell `listener` each renewed OAuth token (access_token, refresh_token,
+        expires_at), so other processes can use it instead of renewing their own."""
+        self.client.on_token = listener
+
     @property
     def account(self) -> str:
         """The portal id: the configured one, else the token's (one call, once)."""
@@ -169,6 +179,12 @@ class HubSpotConnector:
     def calls(self) -> int:
         """HTTP calls this connector made (retries inside the SDK not counted)."""
         return self.client.calls
+
+    @property
+    def bucket_calls(self) -> Mapping[str, int]:
+        """Searches made so far: a change-feed page makes up to five, and the shared limiter
+        charges the search bucket for each (it takes one before the page)."""
+        return dict(self.client.bucket_calls)
 
     # -- reads -----------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from salesops.services.credentials import credentials_decrypt, credentials_encry
 from salesops.services.ratelimit import connector_limited
 
 LOCAL_SLUG = "local"
+log = logging.getLogger(__name__)
 
 
 def connection_default() -> Connection:
@@ -74,6 +76,22 @@ def connection_credentials_set(connection: Connection, values: dict[str, Any]) -
     connection.save(update_fields=["credentials", "updated_at"])
 
 
+def connection_credentials_merge(pk: int, values: dict[str, Any]) -> None:
+    """Merge `values` into connection `pk`'s stored credentials (None removes a key): a
+    renewed OAuth token, stored so every process uses it instead of renewing its own. A
+    failure is logged, never raised: the caller already holds a working token."""
+    try:
+        with transaction.atomic():
+            connection = Connection.objects.select_for_update().get(pk=pk)
+            stored = credentials_decrypt(connection.credentials)
+            stored.update(values)
+            kept = {k: v for k, v in stored.items() if v is not None}
+            connection.credentials = credentials_encrypt(kept)
+            connection.save(update_fields=["credentials", "updated_at"])
+    except Exception as exc:  # a lost save costs one more renewal, no more
+        log.warning("connection %s: renewed token not stored (%s)", pk, type(exc).__name__)
+
+
 def connection_connector(connection: Connection) -> CrmConnector:
     """The connector for `connection`, built once per process per saved state."""
     return _connector(connection.pk, connection.updated_at)
@@ -89,6 +107,9 @@ def _connector(pk: int, updated_at: datetime | None) -> CrmConnector:
         connectors=settings.SALESOPS["CONNECTORS"],
         **connector_options(connection),
     )
+    listen = getattr(connector, "credentials_listen", None)
+    if listen is not None:  # renewed OAuth tokens are stored for the other processes
+        listen(functools.partial(connection_credentials_merge, pk))
     # Behind the connection's shared rate limiter and usage counters (services/ratelimit.py).
     return connector_limited(connection, connector)
 

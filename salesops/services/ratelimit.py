@@ -28,7 +28,9 @@ daily budget when the connector exposes the optional hook `usage() -> {"daily_li
 None, "daily_remaining": int | None}`, e.g. read from HubSpot's X-HubSpot-RateLimit-Daily
 headers). One connector method may make several HTTP calls (a batch read and its
 associations): a connector counting them in an optional `calls` attribute is charged for each,
-the calls past the first before its next call, so the vendor sees no more than the declared
+the calls past the first before its next call (and likewise per bucket for the counts in an
+optional `bucket_calls`, e.g. the searches of a change-feed page), so the vendor sees no more
+than the declared
 rate. A connection below SALESOPS_DAILY_BUDGET_RESERVE percent of its daily budget starts
 no scheduled work (`connection_schedulable`); `connection_headroom` says where it stands.
 """
@@ -38,6 +40,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -217,6 +220,7 @@ class LimitedConnector:
         self.kind: str = inner.kind
         self.capabilities: Capabilities = inner.capabilities
         self._owed = 0  # tokens of HTTP calls made past the first of a method, not yet taken
+        self._owed_buckets: Counter[str] = Counter()  # e.g. searches past a page's first
 
     def _call(self, buckets: Sequence[str], call: Callable[[], Any]) -> Any:
         self._budget_left()
@@ -224,11 +228,19 @@ class LimitedConnector:
             for name in EVERY_CALL:
                 self.limiter.take(name)
             self._owed -= 1
+        for name, owed in list(self._owed_buckets.items()):
+            for _ in range(owed):
+                self.limiter.take(name)
+                self._owed_buckets[name] -= 1
         for name in buckets:
             self.limiter.take(name)
         before = self._http_calls()
+        by_bucket = self._bucket_calls()
         try:
-            result = call()
+            try:
+                result = call()
+            finally:
+                self._bucket_owe(by_bucket, taken=buckets)
         except RetriableCRMError as exc:
             connection_usage_record(
                 self.connection_id,
@@ -250,6 +262,16 @@ class LimitedConnector:
             self.connection_id, calls=self._made(before), throttled=throttled, usage=self._usage()
         )
         return result
+
+    def _bucket_calls(self) -> dict[str, int]:
+        counts = getattr(self.inner, "bucket_calls", None)
+        return dict(counts) if isinstance(counts, Mapping) else {}
+
+    def _bucket_owe(self, before: Mapping[str, int], *, taken: Sequence[str]) -> None:
+        """Owe a bucket the calls of it a method made past the one token taken before it."""
+        for name, count in self._bucket_calls().items():
+            made = count - before.get(name, 0)
+            self._owed_buckets[name] += max(made - (1 if name in taken else 0), 0)
 
     def _http_calls(self) -> int | None:
         calls = getattr(self.inner, "calls", None)

@@ -46,8 +46,7 @@ def test_the_tiers_settings_accept_are_the_connectors() -> None:
 
 def test_a_public_apps_oauth_needs_no_access_token(env) -> None:
     [spec] = env(**OAUTH)
-    assert spec["credentials"] == {
-        "access_token": None,
+    assert spec["credentials"] == {  # no access_token: a renewed one stored stays
         "client_secret": "client-secret",
         "refresh_token": "refresh-abc",
         "client_id": "client-id-1",

@@ -79,3 +79,28 @@ def test_backfill_pages_past_the_first_spend_no_search_token():
     assert max(pages) < 0.1, pages
     # A change-feed page searches: it waits for the search bucket (1 per 0.5 s).
     assert timed(lambda: crm.read_page("contact", "c")) >= 0.35
+
+
+class SearchingCrm(CountingCrm):
+    """A change feed whose pages make `searches` searches each (HubSpot's: up to five)."""
+
+    def __init__(self, searches: int) -> None:
+        super().__init__(per_call=searches)
+        self.searches = searches
+        self.bucket_calls = {"search": 0}
+
+    def read_page(self, object_type: str, cursor: str | None, *, backfill: bool = False) -> Page:
+        self.bucket_calls["search"] += self.searches
+        return super().read_page(object_type, cursor, backfill=backfill)
+
+
+@pytest.mark.django_db
+def test_every_search_a_page_makes_is_charged_to_the_search_bucket():
+    # Search: 2 at once, then 1 per 0.1 s. A page of three searches takes one token before
+    # it and owes two, which the next page pays before its own: it waits for them.
+    crm = limited(SearchingCrm(3), {"burst": (100, 1.0), "search": (2, 0.2)})
+    assert timed(lambda: crm.read_page("contact", "c")) < 0.08
+    assert timed(lambda: crm.read_page("contact", "c")) >= 0.15  # 1 left + 2 owed + its own
+    # One search per page owes nothing: after the bucket refills, pages go at its pace only.
+    single = limited(SearchingCrm(1), {"burst": (100, 1.0), "search": (2, 0.2)})
+    assert max(timed(lambda: single.read_page("contact", "c")) for _ in range(2)) < 0.08

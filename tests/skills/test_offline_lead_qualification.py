@@ -132,3 +132,28 @@ def test_it_pads_the_rationale_to_two_items_when_little_is_known(make_document):
     assert result["tier"] == "C" and result["score"] == 0
     assert len(result["rationale"]) == 2
     assert_grounded(doc, result)
+
+
+@pytest.mark.parametrize(
+    ("direction", "counted"),
+    [("inbound", True), ("", True), (None, True), ("outbound", False)],
+)
+def test_a_noted_request_counts_unless_the_note_is_marked_outbound(
+    make_document, direction, counted
+):
+    # HubSpot and Salesforce notes have no direction: a form submission logged as a note is
+    # still the lead asking; a note we mark outbound (our own pitch) is not.
+    pricing = {"id": "a-9", "kind": "note", "days_ago": 3, "subject": "Pricing page visit",
+               "body": "Viewed /pricing twice.", "direction": direction}  # fmt: skip
+    doc, result = qualify(make_document, {"job_title": "Director of Finance"}, activities=[pricing])
+    cited = [i["field"] for i in result["rationale"]]
+    assert any(f.startswith("activities.a-9.") for f in cited) is counted
+    assert result["score"] == 47 + (10 if counted else 0)
+    assert_grounded(doc, result)
+
+
+def test_an_outbound_email_about_pricing_is_not_the_leads_question(make_document):
+    email = {"id": "a-8", "kind": "email", "direction": "outbound", "days_ago": 3,
+             "subject": "Our pricing", "body": "Here is the price list."}  # fmt: skip
+    _, result = qualify(make_document, {"job_title": "Director of Finance"}, activities=[email])
+    assert result["score"] == 47

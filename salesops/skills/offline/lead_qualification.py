@@ -6,9 +6,10 @@ Rules (sop_library/skills/qualification-rubric/SKILL.md; every point cites a rec
   -> 15, adjacent (manufacturing, retail, professional services, insurance) -> 8, other -> 3;
   job_title C-level / VP / head of / founder / owner -> 15, director -> 12, manager / lead -> 8,
   other -> 4. Unknown scores 0.
-- Intent, up to 50, from non-AI, past activities: inbound demo request within 14 days (or a demo
-  lead source on a contact created within 14 days) -> 30; meeting within 30 days -> 15; inbound
-  email within 14 days -> 10; inbound pricing question within 30 days -> 10; connected call
+- Intent, up to 50, from non-AI, past activities: inbound (or noted: a note not marked
+  outbound) demo request within 14 days (or a demo lead source on a contact created within 14
+  days) -> 30; meeting within 30 days -> 15; inbound email within 14 days -> 10; inbound or
+  noted pricing question within 30 days -> 10; connected call
   within 30 days -> 5; content download / webinar -> 3.
 - Disqualification, in the rubric's precedence: competitor_customer (company.customer_status or
   an activity saying they are under contract with a competitor), out_of_territory (a known
@@ -184,6 +185,15 @@ def _intent(doc: dict[str, Any], now: datetime) -> tuple[int, list[Evidence]]:
     """Intent points (0-50) from recent non-AI activity, strongest signal first."""
     recent = [(a, days_ago(a, now) or 0) for a in past_activities(doc, now)]
     inbound = [(a, d) for a, d in recent if a.get("direction") == "inbound"]
+    # What the lead asked for (a demo, pricing) may be logged as a note: a form submission or
+    # a page visit recorded on the timeline. Neither HubSpot nor Salesforce gives a note a
+    # direction, so a note counts as the lead's own signal unless it says it is outbound.
+    asked = [
+        (a, d)
+        for a, d in recent
+        if a.get("direction") == "inbound"
+        or (a.get("kind") == "note" and a.get("direction") != "outbound")
+    ]
     points, items = 0, []
 
     def cite(activity: Mapping[str, Any], field: str, claim: str, gained: int) -> None:
@@ -191,7 +201,7 @@ def _intent(doc: dict[str, Any], now: datetime) -> tuple[int, list[Evidence]]:
         points += gained
         items.append(evidence(doc, f"activities.{activity['id']}.{field}", claim))
 
-    demo = first_matching([a for a, d in inbound if d <= 14], DEMO)
+    demo = first_matching([a for a, d in asked if d <= 14], DEMO)
     created = days_ago({"timestamp": doc.get("created_at")}, now)
     if demo:
         cite(demo[0], demo[1], "Requested a demo in the last 14 days", 30)
@@ -204,7 +214,7 @@ def _intent(doc: dict[str, Any], now: datetime) -> tuple[int, list[Evidence]]:
     reply = next((a for a, d in inbound if a.get("kind") == "email" and d <= 14), None)
     if reply:
         cite(reply, "direction", "Emailed us in the last 14 days", 10)
-    pricing = first_matching([a for a, d in inbound if d <= 30], PRICING)
+    pricing = first_matching([a for a, d in asked if d <= 30], PRICING)
     if pricing:
         cite(pricing[0], pricing[1], "Asked about pricing", 10)
     call = next(
