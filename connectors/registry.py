@@ -10,6 +10,7 @@ from connectors.base import CrmConnector
 
 DEFAULT_CONNECTORS: Mapping[str, str] = {
     "local": "connectors.local.connector.LocalConnector",
+    "salesforce": "connectors.salesforce.connector.SalesforceConnector",
 }
 
 

@@ -259,44 +259,102 @@ def _env_hubspot() -> dict[str, object] | None:
     }
 
 
-_SALESFORCE_LOGIN = ("SALESFORCE_USERNAME", "SALESFORCE_PASSWORD")
-_SALESFORCE_SESSION = ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN")
+# The ways a Salesforce connection signs in; a group given in part is an error.
+_SALESFORCE_GROUPS: dict[str, tuple[str, ...]] = {
+    "JWT bearer": ("SALESFORCE_CONSUMER_KEY", "SALESFORCE_USERNAME", "SALESFORCE_PRIVATE_KEY"),
+    "refresh token": (
+        "SALESFORCE_REFRESH_TOKEN",
+        "SALESFORCE_CLIENT_ID",
+        "SALESFORCE_CLIENT_SECRET",
+    ),
+    "session": ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"),
+}
+# Variable -> the connector option (credential key) it becomes.
+_SALESFORCE_KEYS = {
+    "SALESFORCE_CONSUMER_KEY": "consumer_key",
+    "SALESFORCE_USERNAME": "username",
+    "SALESFORCE_PRIVATE_KEY": "private_key",
+    "SALESFORCE_REFRESH_TOKEN": "refresh_token",
+    "SALESFORCE_CLIENT_ID": "client_id",
+    "SALESFORCE_CLIENT_SECRET": "client_secret",
+    "SALESFORCE_INSTANCE_URL": "instance_url",
+    "SALESFORCE_ACCESS_TOKEN": "access_token",
+    "SALESFORCE_OUTBOUND_SECRET": "outbound_secret",
+    # A CA bundle (PEM file) for an org behind a TLS-inspecting proxy, or an emulator.
+    "SALESFORCE_CA_CERT": "ca_cert",
+}
+_SALESFORCE_OPTIONAL = (
+    "SALESFORCE_LOGIN_URL",
+    "SALESFORCE_OUTBOUND_SECRET",
+    "SALESFORCE_ORG_ID",
+    "SALESFORCE_API_VERSION",
+    "SALESFORCE_CA_CERT",
+)
+# The username + password login this connector no longer offers (Salesforce retires SOAP login).
+_SALESFORCE_RETIRED = ("SALESFORCE_PASSWORD", "SALESFORCE_SECURITY_TOKEN", "SALESFORCE_DOMAIN")
+_SALESFORCE_ORG = re.compile(r"[A-Za-z0-9]{15}([A-Za-z0-9]{3})?", re.ASCII)
+_SALESFORCE_VERSION = re.compile(r"[1-9][0-9]{1,2}\.0", re.ASCII)
+# The last segment of the Outbound Message URL: URL-safe, and long enough not to be guessed.
+_SALESFORCE_SECRET = re.compile(r"[A-Za-z0-9_-]{24,128}", re.ASCII)
 
 
 def _env_salesforce() -> dict[str, object] | None:
-    """A Salesforce spec from a username + password login or an instance URL + access token."""
-    values = {
-        name: env_str(name).strip()
-        for name in (
-            *_SALESFORCE_LOGIN,
-            *_SALESFORCE_SESSION,
-            "SALESFORCE_SECURITY_TOKEN",
-            "SALESFORCE_DOMAIN",
+    """A Salesforce spec from one or more complete sign-in groups: JWT bearer
+    (SALESFORCE_CONSUMER_KEY + SALESFORCE_USERNAME + SALESFORCE_PRIVATE_KEY, or its _FILE),
+    a refresh token (+ SALESFORCE_CLIENT_ID + SALESFORCE_CLIENT_SECRET) or a session
+    (SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN). Every value rides along in the
+    (encrypted) credentials, under the connector's option names."""
+    retired = [name for name in _SALESFORCE_RETIRED if env_str(name)]
+    if retired:
+        raise ConfigError(
+            f"{', '.join(retired)}: the username + password login is not supported; sign in "
+            "with JWT bearer (SALESFORCE_CONSUMER_KEY, SALESFORCE_USERNAME, "
+            "SALESFORCE_PRIVATE_KEY_FILE) or a refresh token (SALESFORCE_REFRESH_TOKEN, "
+            "SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET)"
         )
-    }
-    login = [values[name] for name in _SALESFORCE_LOGIN]
-    session = [values[name] for name in _SALESFORCE_SESSION]
-    for group in (_SALESFORCE_LOGIN, _SALESFORCE_SESSION):
+    values = {name: env_str(name).strip() for name in _SALESFORCE_KEYS}
+    complete = 0
+    for method, group in _SALESFORCE_GROUPS.items():
         present = [name for name in group if values[name]]
         if present and len(present) < len(group):
-            missing = next(name for name in group if not values[name])
-            raise ConfigError(f"{present[0]} is set but {missing} is not (give both)")
-    if not any(login) and not any(session):
+            missing = ", ".join(name for name in group if not values[name])
+            raise ConfigError(
+                f"{', '.join(present)} set but {missing} not ({method} sign-in needs all of "
+                f"{', '.join(group)})"
+            )
+        complete += bool(present)
+    if not complete:
         _env_unused(
-            "SALESFORCE_USERNAME or SALESFORCE_INSTANCE_URL",
-            ("SALESFORCE_SECURITY_TOKEN", "SALESFORCE_DOMAIN", "SALESFORCE_ORG_ID"),
+            "a Salesforce sign-in (SALESFORCE_CONSUMER_KEY, SALESFORCE_REFRESH_TOKEN or "
+            "SALESFORCE_INSTANCE_URL)",
+            _SALESFORCE_OPTIONAL,
         )
         return None
+    org_id = env_str("SALESFORCE_ORG_ID").strip()
+    if org_id and not _SALESFORCE_ORG.fullmatch(org_id):
+        raise ConfigError(f"SALESFORCE_ORG_ID={org_id!r} is not a 15- or 18-character org id")
+    version = env_str("SALESFORCE_API_VERSION").strip()
+    if version and not _SALESFORCE_VERSION.fullmatch(version):
+        raise ConfigError(f"SALESFORCE_API_VERSION={version!r} is not a version like 61.0")
+    secret = values["SALESFORCE_OUTBOUND_SECRET"]
+    if secret and not _SALESFORCE_SECRET.fullmatch(secret):
+        # The value is a secret: say what is wrong with it, never the value.
+        raise ConfigError(
+            "SALESFORCE_OUTBOUND_SECRET must be 24 to 128 letters, digits, - or _ (it is a "
+            'URL segment; make one with `python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))"`)'
+        )
+    ca_cert = values["SALESFORCE_CA_CERT"]
+    if ca_cert and not Path(ca_cert).is_file():
+        raise ConfigError(f"SALESFORCE_CA_CERT={ca_cert!r} is not a file (a PEM CA bundle)")
+    credentials: dict[str, object] = {
+        key: values[name] or None for name, key in _SALESFORCE_KEYS.items()
+    }
+    credentials["login_url"] = env_url("SALESFORCE_LOGIN_URL")
+    credentials["api_version"] = version or None
     return {
         "kind": "salesforce",
         "slug": _env_slug("SALESFORCE_CONNECTION_SLUG", "salesforce"),
-        "account_id": env_str("SALESFORCE_ORG_ID").strip() or None,
-        "credentials": {
-            "username": values["SALESFORCE_USERNAME"] or None,
-            "password": values["SALESFORCE_PASSWORD"] or None,
-            "security_token": values["SALESFORCE_SECURITY_TOKEN"] or None,
-            "domain": values["SALESFORCE_DOMAIN"] or None,
-            "instance_url": values["SALESFORCE_INSTANCE_URL"] or None,
-            "access_token": values["SALESFORCE_ACCESS_TOKEN"] or None,
-        },
+        "account_id": org_id or None,
+        "credentials": credentials,
     }

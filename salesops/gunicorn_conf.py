@@ -22,6 +22,8 @@ max_requests_jitter = 200
 # TLS ends at the reverse proxy; Django trusts its X-Forwarded-Proto (SALESOPS_PROXY_SSL_HEADER).
 forwarded_allow_ips = env_str("SALESOPS_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
+# The access log without the secret in Salesforce's Outbound Message URLs.
+logger_class = "salesops.gunicorn_logging.RedactingLogger"
 errorlog = "-"
 loglevel = env_str("SALESOPS_LOG_LEVEL", "WARNING").lower()
 # gunicorn 25+ opens a control socket in $HOME by default; nothing here uses it.

@@ -254,6 +254,7 @@ SALESOPS: dict[str, Any] = {
     "CONNECTORS": {
         "local": "connectors.local.connector.LocalConnector",
         "hubspot": "connectors.hubspot.connector.HubSpotConnector",
+        "salesforce": "connectors.salesforce.connector.SalesforceConnector",
     },
     "CONNECTOR_OPTIONS": {
         # The local CRM's own webhook is HMAC-signed with this secret (empty: webhook disabled).
@@ -306,6 +307,8 @@ SALESOPS: dict[str, Any] = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No handler prints a Salesforce webhook secret (it is the last segment of that URL).
+    "filters": {"redact": {"()": "salesops.log_redact.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("SALESOPS_LOG_LEVEL", "WARNING")},
 }

@@ -3,10 +3,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from salesops.webhooks.salesforce import salesforce_outbound_receive
 from salesops.webhooks.views import webhook_receive
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Salesforce Outbound Messages carry no signature: the secret is the URL's last segment.
+    path(
+        "webhooks/salesforce/<slug:slug>/<str:secret>/",
+        salesforce_outbound_receive,
+        name="webhook-receive-salesforce",
+    ),
     path("webhooks/<slug:kind>/<slug:slug>/", webhook_receive, name="webhook-receive"),
     # The old per-kind URL: answers only while one connection of that kind exists.
     path("webhooks/<slug:kind>/", webhook_receive, name="webhook-receive-kind"),

@@ -117,7 +117,8 @@ class HubSpotClient:
         self._api_clients: dict[str, Any] = {}  # SDK package -> its one ApiClient (one pool)
         self._apis: dict[str, Any] = {}  # "crm.objects.batch_api" -> API object
         self.calls = 0
-        self.bucket_calls: dict[str, int] = {"search": 0}  # calls of a bucket past "burst"
+        # Takes a token of a rate-limit bucket before a call of it (the shared limiter's).
+        self.gate: Callable[[str], None] | None = None
         self.last_headers: Mapping[str, str] = {}
         extra = {"ssl_ca_cert": ca_cert} if ca_cert else {}
         self.sdk = HubSpot(
@@ -180,8 +181,8 @@ class HubSpotClient:
             PermanentCRMError: other 4xx (401 after one renewal, when renewable).
         """
         self.token_ensure()
-        if path.endswith("search_api"):  # the search bucket's own count (5/s per portal)
-            self.bucket_calls["search"] += 1
+        if path.endswith("search_api") and self.gate is not None:
+            self.gate("search")  # the shared limiter's search bucket (5/s per portal)
         for attempt in range(2):
             used = self.sdk.access_token
             bound = functools.partial(

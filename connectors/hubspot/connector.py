@@ -180,11 +180,10 @@ class HubSpotConnector:
         """HTTP calls this connector made (retries inside the SDK not counted)."""
         return self.client.calls
 
-    @property
-    def bucket_calls(self) -> Mapping[str, int]:
-        """Searches made so far: a change-feed page makes up to five, and the shared limiter
-        charges the search bucket for each (it takes one before the page)."""
-        return dict(self.client.bucket_calls)
+    def limits_gate(self, take: Callable[[str], None]) -> None:
+        """Have `take(bucket)` called before each search: a change-feed page makes up to
+        five, and the shared limiter's search bucket paces them one by one."""
+        self.client.gate = take
 
     # -- reads -----------------------------------------------------------------------------
 

@@ -35,14 +35,21 @@ CREDENTIALS: dict[str, list[tuple[str, str, bool]]] = {
         ("client_secret", "app client secret (webhook signatures)", True),
     ],
     "salesforce": [
-        ("username", "user name", False),
-        ("password", "password", True),
-        ("security_token", "security token", True),
-        ("domain", "login domain (login or test)", False),
-        ("instance_url", "instance URL (with an access token, instead of a login)", False),
+        ("login_url", "login URL (default https://login.salesforce.com; test or My Domain)", False),
+        ("consumer_key", "connected app consumer key (JWT bearer)", False),
+        ("username", "integration user name (JWT bearer)", False),
+        ("private_key", "private key, PEM (JWT bearer)", True),
+        ("refresh_token", "refresh token (instead of JWT bearer)", True),
+        ("client_id", "connected app client id (refresh token)", False),
+        ("client_secret", "connected app client secret (refresh token)", True),
+        ("instance_url", "instance URL (with an access token: a session, not renewed)", False),
         ("access_token", "access token", True),
+        ("api_version", "API version (default 61.0)", False),
+        ("outbound_secret", "Outbound Message secret (last segment of the endpoint URL)", True),
     ],
 }
+# Credentials that span lines (a PEM key): a text area, still rendered empty.
+MULTILINE = frozenset({"private_key"})
 
 
 def _field(kind: str, key: str) -> str:
@@ -83,7 +90,9 @@ class ConnectionForm(forms.ModelForm):
                 help_text = (f"set{shown}; blank keeps it" if is_set else "not set") + "."
                 if self.unreadable:
                     help_text = "stored credentials cannot be decrypted: entering any replaces all."
-                widget = forms.PasswordInput() if secret else forms.TextInput()
+                widget: forms.Widget = forms.PasswordInput() if secret else forms.TextInput()
+                if key in MULTILINE:
+                    widget = forms.Textarea(attrs={**MONOSPACE, "rows": 4, "autocomplete": "off"})
                 self.fields[_field(kind, key)] = forms.CharField(
                     label=label, required=False, strip=True, widget=widget, help_text=help_text
                 )

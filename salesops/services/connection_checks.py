@@ -67,6 +67,11 @@ def connection_check(connection: Connection, provision: bool = False) -> CheckRe
     lines += _sync_omits_lines(connection, connector)
     lines += _usage_lines(connection)
     account = report.account_id if report else connection.account_id
+    if account and not connection.account_id:
+        # The account the credentials reach, learnt once: webhooks are checked against it
+        # (a Salesforce Outbound Message's OrganizationId, a HubSpot delivery's portalId).
+        Connection.objects.filter(pk=connection.pk, account_id="").update(account_id=account)
+        connection.account_id = account
     user = report.user if report else ""
     return CheckReport(account_id=account, user=user, lines=lines)
 

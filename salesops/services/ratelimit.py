@@ -28,9 +28,9 @@ daily budget when the connector exposes the optional hook `usage() -> {"daily_li
 None, "daily_remaining": int | None}`, e.g. read from HubSpot's X-HubSpot-RateLimit-Daily
 headers). One connector method may make several HTTP calls (a batch read and its
 associations): a connector counting them in an optional `calls` attribute is charged for each,
-the calls past the first before its next call (and likewise per bucket for the counts in an
-optional `bucket_calls`, e.g. the searches of a change-feed page), so the vendor sees no more
-than the declared
+the calls past the first before its next call. A connector with a `limits_gate(take)` hook
+takes a token of a narrower bucket ("search") itself before each such call, so the several
+searches of one change-feed page are paced one by one; the vendor sees no more than the declared
 rate. A connection below SALESOPS_DAILY_BUDGET_RESERVE percent of its daily budget starts
 no scheduled work (`connection_schedulable`); `connection_headroom` says where it stands.
 """
@@ -40,7 +40,6 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -220,7 +219,11 @@ class LimitedConnector:
         self.kind: str = inner.kind
         self.capabilities: Capabilities = inner.capabilities
         self._owed = 0  # tokens of HTTP calls made past the first of a method, not yet taken
-        self._owed_buckets: Counter[str] = Counter()  # e.g. searches past a page's first
+        gate = getattr(inner, "limits_gate", None)
+        # The connector takes its search tokens itself, one before each search it makes.
+        self._gated = callable(gate)
+        if callable(gate):
+            gate(self.limiter.take)
 
     def _call(self, buckets: Sequence[str], call: Callable[[], Any]) -> Any:
         self._budget_left()
@@ -228,19 +231,11 @@ class LimitedConnector:
             for name in EVERY_CALL:
                 self.limiter.take(name)
             self._owed -= 1
-        for name, owed in list(self._owed_buckets.items()):
-            for _ in range(owed):
-                self.limiter.take(name)
-                self._owed_buckets[name] -= 1
         for name in buckets:
             self.limiter.take(name)
         before = self._http_calls()
-        by_bucket = self._bucket_calls()
         try:
-            try:
-                result = call()
-            finally:
-                self._bucket_owe(by_bucket, taken=buckets)
+            result = call()
         except RetriableCRMError as exc:
             connection_usage_record(
                 self.connection_id,
@@ -262,16 +257,6 @@ class LimitedConnector:
             self.connection_id, calls=self._made(before), throttled=throttled, usage=self._usage()
         )
         return result
-
-    def _bucket_calls(self) -> dict[str, int]:
-        counts = getattr(self.inner, "bucket_calls", None)
-        return dict(counts) if isinstance(counts, Mapping) else {}
-
-    def _bucket_owe(self, before: Mapping[str, int], *, taken: Sequence[str]) -> None:
-        """Owe a bucket the calls of it a method made past the one token taken before it."""
-        for name, count in self._bucket_calls().items():
-            made = count - before.get(name, 0)
-            self._owed_buckets[name] += max(made - (1 if name in taken else 0), 0)
 
     def _http_calls(self) -> int | None:
         calls = getattr(self.inner, "calls", None)
@@ -303,7 +288,8 @@ class LimitedConnector:
     def read_page(self, object_type: str, cursor: str | None, *, backfill: bool = False) -> Page:
         # A backfill pages through list endpoints (capabilities.backfill): past its first page
         # (which may search for where the change feed starts) it spends no search token.
-        buckets = EVERY_CALL if backfill and cursor else (*EVERY_CALL, "search")
+        searches = not (backfill and cursor) and not self._gated
+        buckets = (*EVERY_CALL, "search") if searches else EVERY_CALL
         return self._call(
             buckets, lambda: self.inner.read_page(object_type, cursor, backfill=backfill)
         )

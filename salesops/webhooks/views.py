@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from connectors.base import CrmConnector, CrmEvent, WebhookRequest
 from connectors.inputs import InputRejected
+from connectors.salesforce.outbound import outbound_response
 from salesops.models import Connection
 from salesops.services.connections import connection_connector, connection_local
 from salesops.services.events import events_accept
@@ -111,7 +112,9 @@ def webhook_receive(request: HttpRequest, kind: str, slug: str | None = None) ->
 
     404 for an unknown or disabled connection (or one of another kind), 401 for an unauthentic
     request, 403 for a delivery naming another account, 413 for a body or a delivery over its
-    cap, 400 naming the first bad value; a refused delivery stores nothing.
+    cap, 400 naming the first bad value; a refused delivery stores nothing. Salesforce's
+    Outbound Messages have their own URL, with the secret (salesforce.py): here a Salesforce
+    connection answers a SOAP fault 403.
     """
     if slug is None:
         only = _only_connection(kind)
@@ -122,6 +125,13 @@ def webhook_receive(request: HttpRequest, kind: str, slug: str | None = None) ->
         connection = webhook_connection(kind, slug)
     if connection is None:
         return _error(f"no enabled {kind!r} connection {slug!r}", 404)
+    if kind == Connection.Kind.SALESFORCE:
+        answer = outbound_response(
+            [],
+            "this URL has no secret: post to /webhooks/salesforce/<connection-slug>/<secret>/",
+            status=403,
+        )
+        return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
     connector = connection_connector(connection)
     try:
         _size_check(_declared_size(request))  # before Django reads the body into memory

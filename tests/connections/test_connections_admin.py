@@ -118,7 +118,7 @@ def test_adding_a_connection_stores_only_its_kinds_credentials_encrypted(as_mana
     assert "pat-us-token-123" not in created.credentials
     assert credentials_decrypt(created.credentials) == {"access_token": "pat-us-token-123"}
 
-    data.update(slug="hubspot-us2", salesforce__password="wrong-kind")
+    data.update(slug="hubspot-us2", salesforce__private_key="wrong-kind")
     page = as_manager.post(reverse("admin:salesops_connection_add"), data)
     assert page.status_code == 200 and "This is a salesforce credential." in page.content.decode()
 

@@ -70,9 +70,9 @@ def test_a_changed_token_updates_the_connection_and_a_removed_secret_goes(settin
 def test_a_salesforce_login_and_a_local_webhook_secret_come_from_the_environment(settings):
     use_env(
         settings,
+        SALESFORCE_CONSUMER_KEY="3MVG9-consumer",
         SALESFORCE_USERNAME="ops@acme.example",
-        SALESFORCE_PASSWORD="pw",
-        SALESFORCE_SECURITY_TOKEN="tok",
+        SALESFORCE_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----",
         SALESFORCE_ORG_ID="00D000000000001",
         SALESFORCE_CONNECTION_SLUG="sf-prod",
         SALESOPS_LOCAL_WEBHOOK_SECRET="local-hmac",
@@ -81,9 +81,9 @@ def test_a_salesforce_login_and_a_local_webhook_secret_come_from_the_environment
     sf = Connection.objects.get(slug="sf-prod")
     assert (sf.kind, sf.account_id, sf.from_env) == ("salesforce", "00D000000000001", True)
     assert credentials_decrypt(sf.credentials) == {
+        "consumer_key": "3MVG9-consumer",
         "username": "ops@acme.example",
-        "password": "pw",
-        "security_token": "tok",
+        "private_key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----",
     }
     local = Connection.objects.get(slug="local")
     assert local.from_env
@@ -108,10 +108,13 @@ def test_connection_check_applies_the_environment_first(settings):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"SALESFORCE_USERNAME": "u"}, "SALESFORCE_USERNAME is set but SALESFORCE_PASSWORD"),
+        (
+            {"SALESFORCE_USERNAME": "u"},
+            "SALESFORCE_USERNAME set but SALESFORCE_CONSUMER_KEY, SALESFORCE_PRIVATE_KEY not",
+        ),
         (
             {"SALESFORCE_INSTANCE_URL": "https://x.my.salesforce.com"},
-            "SALESFORCE_ACCESS_TOKEN is not",
+            "SALESFORCE_INSTANCE_URL set but SALESFORCE_ACCESS_TOKEN not",
         ),
         ({"HUBSPOT_PORTAL_ID": "1"}, "HUBSPOT_PORTAL_ID set without HUBSPOT_ACCESS_TOKEN"),
         ({"HUBSPOT_ACCESS_TOKEN": "t", "HUBSPOT_CONNECTION_SLUG": "a b"}, "is not a slug"),

@@ -1,7 +1,8 @@
 """The main job: set up, run the three SOPs via the queue, summarise, serve.
 
 On the built-in local CRM it loads the sample data first. When SALESOPS_CONNECTION names
-another connection (e.g. `hubspot`, defined by HUBSPOT_* variables), it loads nothing: it
+another connection (e.g. `hubspot` or `salesforce`, defined by HUBSPOT_* or SALESFORCE_*
+variables), it loads nothing: it
 checks and provisions that connection (`connection_check --provision`), syncs it
 (`sync_crm`), and runs the SOPs over its records.
 """
@@ -94,7 +95,9 @@ class Command(BaseCommand):
             known = ", ".join(Connection.objects.order_by("slug").values_list("slug", flat=True))
             raise CommandError(
                 f"SALESOPS_CONNECTION={slug!r} names no connection (known: {known}); set "
-                "HUBSPOT_ACCESS_TOKEN (and HUBSPOT_CONNECTION_SLUG) or add it in admin"
+                "HUBSPOT_ACCESS_TOKEN (and HUBSPOT_CONNECTION_SLUG), a Salesforce sign-in such "
+                "as SALESFORCE_CONSUMER_KEY + SALESFORCE_USERNAME + SALESFORCE_PRIVATE_KEY (and "
+                "SALESFORCE_CONNECTION_SLUG), or add it in admin"
             ) from None
 
     def _connection_prepare(self, connection: Connection) -> None:

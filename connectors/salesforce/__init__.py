@@ -1,0 +1,1 @@
+"""Salesforce connector: simple_salesforce over REST, JWT bearer or refresh-token OAuth."""
