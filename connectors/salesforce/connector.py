@@ -170,8 +170,12 @@ class SalesforceConnector:
         return self.checker.vendor_values(field)
 
     def usage(self) -> Mapping[str, int | None]:
-        """The daily budget from the last Sforce-Limit-Info header."""
-        return self.client.usage()
+        """The daily budget from the last Sforce-Limit-Info header, in the platform's terms
+        (`daily_limit`, `daily_remaining`: at 0 the shared limiter calls no more today)."""
+        seen = self.client.usage()
+        used, most = seen.get("daily_used"), seen.get("daily_max")
+        left = None if used is None or most is None else max(most - used, 0)
+        return {**seen, "daily_limit": most, "daily_remaining": left}
 
     # -- webhooks (Outbound Messages) ------------------------------------------------------
 

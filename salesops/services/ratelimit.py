@@ -219,6 +219,12 @@ class LimitedConnector:
         self.kind: str = inner.kind
         self.capabilities: Capabilities = inner.capabilities
         self._owed = 0  # tokens of HTTP calls made past the first of a method, not yet taken
+        # Until when the vendor's spent daily budget stops calls (see `_budget_left`).
+        self._spent_until: datetime | None = None
+        # Until when the vendor's own daily-limit refusal (Salesforce's REQUEST_LIMIT_EXCEEDED,
+        # an error with `limit_exceeded`) stops calls: its retry_after.
+        self._refused_until: datetime | None = None
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         gate = getattr(inner, "limits_gate", None)
         # The connector takes its search tokens itself, one before each search it makes.
         self._gated = callable(gate)
@@ -237,6 +243,9 @@ class LimitedConnector:
         try:
             result = call()
         except RetriableCRMError as exc:
+            if getattr(exc, "limit_exceeded", False):
+                wait = exc.retry_after if exc.retry_after is not None else 3600.0
+                self._refused_until = self.clock() + timedelta(seconds=wait)
             connection_usage_record(
                 self.connection_id,
                 calls=self._made(before),
@@ -275,15 +284,28 @@ class LimitedConnector:
         return hook() if callable(hook) else None
 
     def _budget_left(self) -> None:
-        """The vendor said its daily budget is spent: wait for the reset, do not call."""
+        """The vendor said its daily budget is spent: no call until the next UTC midnight
+        (HubSpot's day; Salesforce's 24 hours roll, so by then some budget is back). Past
+        it, one call goes and its answer's headers say again how much is left."""
+        now = self.clock()
+        if self._refused_until is not None and now < self._refused_until:
+            raise RetriableCRMError(
+                f"rate limit: {self.limiter.label} refused for its daily limit",
+                retry_after=(self._refused_until - now).total_seconds(),
+            )
         usage = self._usage() or {}
-        if usage.get("daily_remaining") == 0:
-            now = datetime.now(UTC)
+        if usage.get("daily_remaining") != 0:
+            self._spent_until = None
+            return
+        if self._spent_until is None:
             midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+            self._spent_until = midnight
+        if now < self._spent_until:
             raise RetriableCRMError(
                 f"rate limit: the daily CRM budget of {self.limiter.label} is spent",
-                retry_after=(midnight - now).total_seconds(),
+                retry_after=(self._spent_until - now).total_seconds(),
             )
+        self._spent_until = None  # the reset has passed: this call refreshes the headers
 
     def read_page(self, object_type: str, cursor: str | None, *, backfill: bool = False) -> Page:
         # A backfill pages through list endpoints (capabilities.backfill): past its first page

@@ -10,7 +10,7 @@ import sys
 import textwrap
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -176,6 +176,16 @@ def test_the_vendors_daily_budget_is_stored_and_a_spent_one_stops_calls(limited_
         connector.get_many("contact", ["c-001"])
     assert StormyConnector.calls["get_many"] == calls  # the CRM was not called
     assert 0 < refused.value.retry_after <= 86_400
+
+    # Past the next midnight (UTC) one call goes, though the last headers still said 0: its
+    # answer says how much is left now, and a budget still spent stops the next call again.
+    tomorrow = datetime.now(UTC) + timedelta(seconds=refused.value.retry_after + 1)
+    connector.clock = lambda: tomorrow  # type: ignore[attr-defined]
+    connector.get_many("contact", ["c-001"])
+    assert StormyConnector.calls["get_many"] == calls + 1
+    with pytest.raises(RetriableCRMError):
+        connector.get_many("contact", ["c-001"])
+    assert StormyConnector.calls["get_many"] == calls + 1
 
 
 MONDAY_0601 = datetime(2026, 11, 23, 6, 1, tzinfo=UTC)  # deal-review's slot
