@@ -51,6 +51,8 @@ _proxy_header = env_header("SALESOPS_PROXY_SSL_HEADER")
 # Trust the header only when the proxy always overwrites it: a client could send it otherwise.
 SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
 SECURE_SSL_REDIRECT = env_bool("SALESOPS_SECURE_SSL_REDIRECT", False)
+# Load balancers probe /healthz over plain HTTP inside the network: a redirect is not "up".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # One switch for both cookies: a site that sends one over plain HTTP leaks the other as well.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SALESOPS_SECURE_COOKIES", False)
 # HSTS is remembered by browsers for its whole max-age: off until production opts in.
@@ -83,6 +85,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "rest_framework",
+    "rest_framework.authtoken",  # API tokens, stored hashed (salesops.services.api_tokens)
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here (CSP: self only)
     "django_q",
     "connectors.local",
     "salesops",
@@ -91,7 +96,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files answer here, before sessions and auth: no database work for a stylesheet.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, serving the apps' folders when STATIC_ROOT was never collected (static_files.py).
+    "salesops.static_files.StaticFilesMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,11 +223,24 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "salesops.api.auth.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_SCHEMA_CLASS": "salesops.api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "salesops.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "salesops API",
+    "DESCRIPTION": "Runs, escalations and SOPs of salesops, for integrations. Errors are "
+    '{"detail": "...", "errors": {"field": ["message"]}}.',
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 

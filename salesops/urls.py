@@ -1,12 +1,15 @@
-"""URL routes: admin, webhooks, REST API."""
+"""URL routes: the front door and health check, admin, webhooks, REST API."""
 
 from django.contrib import admin
 from django.urls import include, path
 
+from salesops.views_front import front_door, healthz
 from salesops.webhooks.salesforce import salesforce_outbound_receive
 from salesops.webhooks.views import webhook_receive
 
 urlpatterns = [
+    path("", front_door, name="front-door"),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # Salesforce Outbound Messages carry no signature: the secret is the URL's last segment.
     path(

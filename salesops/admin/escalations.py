@@ -7,22 +7,27 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
+from salesops.admin.escalation_edit import edit_approve_view
 from salesops.admin.forms import (
     EscalationDecisionForm,
     RejectSelectedForm,
     json_block,
     with_user,
 )
+from salesops.admin.runs import LabelledChangeList, record_html
 from salesops.models import Escalation
 from salesops.services.escalations import EscalationError, escalation_approve, escalation_reject
+from salesops.services.record_labels import record_label
+from salesops.templatetags.salesops_review import run_result_html, write_preview_html
 
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices  # a TypedDict of the stubs
@@ -75,6 +80,8 @@ class EscalationAdmin(admin.ModelAdmin):
         "reason",
         "failed_checks",
         "output_json",
+        "result_readable",
+        "writes_preview",
         "status",
         "superseded_link",
         "decided_by",
@@ -85,20 +92,28 @@ class EscalationAdmin(admin.ModelAdmin):
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Escalation | None = None) -> list:
-        review = ("run_link", "sop", "record", "reason", "failed_checks", "output_json")
+        review = ("run_link", "sop", "record", "reason", "failed_checks", "result_readable")
         if obj is not None and obj.status == Escalation.Status.OPEN:
+            edit_url = reverse("admin:salesops_escalation_edit", args=[obj.pk])
             return [
                 ("Why this run needs a human", {"fields": review}),
+                ("What approval would write", {"fields": ("writes_preview",)}),
                 (
                     "Decision",
                     {
+                        "description": format_html(
+                            '<a class="button" href="{}">Edit and approve</a> edits the result '
+                            "field by field; every check runs again before anything is saved. "
+                            "Below: approve as is, reject, or edit the JSON.",
+                            edit_url,
+                        ),
                         "fields": (
                             "decision",
                             "edited_result",
                             "override",
                             "override_reason",
                             "note",
-                        )
+                        ),
                     },
                 ),
             ]
@@ -128,6 +143,17 @@ class EscalationAdmin(admin.ModelAdmin):
         **kwargs: Any,
     ) -> type[ModelForm[Any]]:
         return with_user(super().get_form(request, obj, change=change, **kwargs), request.user)
+
+    def get_urls(self) -> list[URLPattern]:
+        edit = path(
+            "<path:object_id>/edit/",
+            self.admin_site.admin_view(lambda r, object_id: edit_approve_view(self, r, object_id)),
+            name="salesops_escalation_edit",
+        )
+        return [edit, *super().get_urls()]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return LabelledChangeList
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs escalate themselves
@@ -218,7 +244,10 @@ class EscalationAdmin(admin.ModelAdmin):
 
     @admin.display(description="record", ordering="run__record_id")
     def record(self, obj: Escalation) -> str:
-        return f"{obj.run.object_type}:{obj.run.record_id}"
+        run = obj.run
+        if hasattr(obj, "record_label"):  # set for a changelist page by LabelledChangeList
+            return record_html(obj.record_label, run)
+        return record_html(record_label(run.connection, run.object_type, run.record_id), run)
 
     @admin.display(description="reason")
     def short_reason(self, obj: Escalation) -> str:
@@ -255,16 +284,22 @@ class EscalationAdmin(admin.ModelAdmin):
     def output_json(self, obj: Escalation) -> str:
         return json_block(obj.run.output)
 
+    @admin.display(description="the run's result")
+    def result_readable(self, obj: Escalation) -> str:
+        return run_result_html(obj.run)
+
+    @admin.display(description="writes")
+    def writes_preview(self, obj: Escalation) -> str:
+        return write_preview_html(obj.run)
+
     @admin.display(description="checks approved over")
     def overrides_list(self, obj: Escalation) -> str:
         if not obj.overrides:
             return "-"
-        return format_html_join(
-            "", "<div><code>{}</code>: {}</div>", sorted(obj.overrides.items())
-        )
+        return format_html_join("", "<div><code>{}</code>: {}</div>", sorted(obj.overrides.items()))
 
     @admin.display(description="edited result")
     def edited_json(self, obj: Escalation) -> str:
         if obj.edited_output is None:
             return "-"
-        return json_block(obj.edited_output)
+        return run_result_html(obj.run, obj.edited_output)

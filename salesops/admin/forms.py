@@ -21,7 +21,9 @@ from salesops.services.escalations import (
     escalation_overridable_checks,
     escalation_reject,
 )
-from salesops.services.sops import fragment_update, sop_version_create
+from salesops.services.evals import evals_held_message, evals_publish_gated
+from salesops.services.result_form import ResultForm
+from salesops.services.sops import fragment_update, sop_spec_get, sop_version_create
 from salesops.specs import sop_text_normalize
 from salesops.specs.document import sop_text_check
 from salesops.specs.model import SpecError
@@ -66,6 +68,11 @@ class SopForm(forms.ModelForm):
     publish = forms.BooleanField(
         required=False, help_text="Make this version the one new runs use. Unchecked: a draft."
     )
+    publish_fewer_evals = forms.BooleanField(
+        required=False,
+        label="Publish even if fewer eval cases pass",
+        help_text="Recorded with your name and both versions' eval figures.",
+    )
 
     class Meta:
         model = Sop
@@ -107,17 +114,20 @@ class SopForm(forms.ModelForm):
             return data
         try:
             self.version, self.created = sop_version_create(
-                sop_name=name,
-                text=data["text"],
-                author=self.user,
-                source="admin",
-                publish=publish,
+                sop_name=name, text=data["text"], author=self.user, source="admin"
             )
+            held = None
+            if publish and not self.version.published:
+                confirmed = bool(data.get("publish_fewer_evals"))
+                held = evals_publish_gated(self.version, user=self.user, confirmed=confirmed)
         except SpecError as exc:
             self.add_error("text", [str(issue) for issue in exc.issues])
             return data
         # The service made (or found) the Sop; the admin saves nothing more on it.
         self.instance = Sop.objects.get(pk=self.version.sop_id)
+        if held is not None:  # the edit is kept as a draft; publishing waits for a confirm
+            message = f"Saved as draft {self.version}, {evals_held_message(held)}."
+            self.add_error("publish_fewer_evals", message)
         return data
 
 
@@ -261,6 +271,54 @@ class EscalationDecisionForm(forms.ModelForm):
         except EscalationError as exc:
             field = "edited_result" if decision == self.EDIT else None
             self.add_error(field, exc.problems)
+        return data
+
+
+class EditApproveForm(ResultForm):
+    """Edit an escalated result field by field (fields from the SOP's output schema), then
+    approve it: the approval service verifies the edit in full before anything is saved."""
+
+    override = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Override failed checks",
+        help_text="Approve over these checks if the edit still fails them; needs a reason. "
+        "The schema cannot be overridden.",
+    )
+    override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the ticked checks may be approved over (kept on the run).",
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with the approval.",
+    )
+
+    def __init__(self, *args: Any, escalation: Escalation, **kwargs: Any) -> None:
+        run = escalation.run
+        current = escalation.edited_output if escalation.edited_output is not None else run.output
+        super().__init__(
+            *args, schema=sop_spec_get(run.sop_version).output, output=current, **kwargs
+        )
+        self.escalation = escalation
+        override = self.fields["override"]
+        assert isinstance(override, forms.MultipleChoiceField)  # declared above
+        override.choices = escalation_overridable_checks(escalation=escalation)
+        # The decision fields come after the result's own.
+        for name in ("override", "override_reason", "note"):
+            self.fields[name] = self.fields.pop(name)
+
+    def overrides(self) -> dict[str, str]:
+        """{check id: reason} for the ticked checks (valid form only)."""
+        reason = str(self.cleaned_data.get("override_reason") or "").strip()
+        return dict.fromkeys(self.cleaned_data.get("override") or [], reason)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("override") and not str(data.get("override_reason") or "").strip():
+            self.add_error("override_reason", "Overriding a check needs a reason.")
         return data
 
 

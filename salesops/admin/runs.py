@@ -5,14 +5,39 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from salesops.admin.forms import json_block
-from salesops.models import Run, RunStep, WriteBack
+from salesops.models import Escalation, Run, RunStep, WriteBack
+from salesops.services.record_labels import RecordLabel, record_label, record_labels
 from salesops.services.runs import run_retry
+from salesops.templatetags.salesops_review import run_result_html, write_preview_html
+
+PRE = '<pre style="white-space: pre-wrap; margin: .3em 0; font-family: inherit">{}</pre>'
+
+
+def record_html(label: RecordLabel | None, run: Run) -> str:
+    """A run's record by name with its CRM link; its type:id until a label is known."""
+    if label is None:
+        return f"{run.object_type}:{run.record_id}"
+    return render_to_string("admin/salesops/record_label.html", {"label": label})
+
+
+class LabelledChangeList(ChangeList):
+    """A changelist that names the records of the page's runs in one batch (no per-row query)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        rows = list(self.result_list)  # fills the page's cache; the template reuses these rows
+        runs = [getattr(row, "run", row) for row in rows]
+        labels = record_labels(runs)
+        for row, run in zip(rows, runs, strict=True):
+            row.record_label = labels.get(run.pk)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -56,8 +81,24 @@ class WriteBackInline(ReadOnlyInline):
     fields = ("seq", "kind", "status", "result", "external_id", "error", "payload_json")
     readonly_fields = fields
 
-    @admin.display(description="payload")
+    @admin.display(description="what was sent")
     def payload_json(self, obj: WriteBack) -> str:
+        payload = obj.payload if isinstance(obj.payload, dict) else {}
+        if obj.kind == "set_property" and isinstance(payload.get("properties"), dict):
+            return format_html_join(
+                "", "<div><code>{}</code> = {}</div>", payload["properties"].items()
+            )
+        if obj.kind == "note" and isinstance(payload.get("body"), str):
+            return format_html(PRE, payload["body"])
+        if obj.kind == "task" and isinstance(payload.get("body"), str):
+            return format_html(
+                "<strong>{}</strong><div>owner {}, due {}, {}</div>" + PRE,
+                payload.get("subject", ""),
+                payload.get("owner_id") or "-",
+                payload.get("due_date", "-"),
+                payload.get("priority", ""),
+                payload["body"],
+            )
         return json_block(obj.payload)
 
 
@@ -115,19 +156,33 @@ class RunAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Result", {"fields": ("output_json",)}),
+        ("Result", {"fields": ("result_readable",)}),
         (
             "Input: the record document the engine saw",
             {"fields": ("input_json",), "classes": ("collapse",)},
         ),
     ]
     # Every field shown is read-only: a run is an audit record. (An entry may be a row of names.)
-    readonly_fields = tuple(
-        name
-        for _, options in fieldsets
-        for entry in options["fields"]
-        for name in ((entry,) if isinstance(entry, str) else entry)
+    readonly_fields = (
+        *(
+            name
+            for _, options in fieldsets
+            for entry in options["fields"]
+            for name in ((entry,) if isinstance(entry, str) else entry)
+        ),
+        "writes_preview",
     )
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return LabelledChangeList
+
+    def get_fieldsets(self, request: HttpRequest, obj: Run | None = None) -> list:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        title = _preview_title(obj) if obj is not None else ""
+        if title:
+            at = next(i for i, (name, _) in enumerate(fieldsets) if name == "Result") + 1
+            fieldsets.insert(at, (title, {"fields": ("writes_preview",)}))
+        return fieldsets
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs start from events, schedules, the API or the run_sop command
@@ -164,7 +219,10 @@ class RunAdmin(admin.ModelAdmin):
 
     @admin.display(description="record", ordering="record_id")
     def record(self, obj: Run) -> str:
-        return f"{obj.object_type}:{obj.record_id}"
+        # Changelist rows carry a batch label (LabelledChangeList); a lone run looks its own up.
+        if hasattr(obj, "record_label"):
+            return record_html(obj.record_label, obj)
+        return record_html(record_label(obj.connection, obj.object_type, obj.record_id), obj)
 
     @admin.display(description="duration")
     def duration(self, obj: Run) -> str:
@@ -192,6 +250,26 @@ class RunAdmin(admin.ModelAdmin):
     def output_json(self, obj: Run) -> str:
         return json_block(obj.output)
 
+    @admin.display(description="result")
+    def result_readable(self, obj: Run) -> str:
+        return run_result_html(obj)
+
+    @admin.display(description="writes")
+    def writes_preview(self, obj: Run) -> str:
+        return write_preview_html(obj)
+
     @admin.display(description="input")
     def input_json(self, obj: Run) -> str:
         return json_block(obj.input)
+
+
+def _preview_title(run: Run) -> str:
+    """The heading of the run page's write preview, or "" when the run has nothing to preview:
+    written runs show their actual writes below, and failed ones may have none."""
+    escalation = getattr(run, "escalation", None)
+    if run.state == Run.State.ESCALATED and escalation is not None:
+        open_ = escalation.status == Escalation.Status.OPEN
+        return "What approval would write" if open_ else ""
+    if run.shadow and run.state in (Run.State.VERIFIED, Run.State.ESCALATED):
+        return "What this run would have written (shadow: nothing was written)"
+    return ""

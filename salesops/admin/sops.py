@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from connectors.base import CRMError
+from salesops.admin.eval_gate import eval_publish_gate
 from salesops.admin.forms import (
     FragmentForm,
     SopForm,
@@ -58,11 +59,16 @@ class SopAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Sop | None = None) -> list:
         if obj is None:
-            return [(None, {"fields": ("name", "text", "publish", "connections")})]
+            return [
+                (
+                    None,
+                    {"fields": ("name", "text", "publish", "publish_fewer_evals", "connections")},
+                )
+            ]
         return [
             (None, {"fields": ("name", "title", "object_type", "description", "published")}),
             ("CRM connections", {"fields": ("connections",)}),
-            ("Text of the latest version", {"fields": ("text", "publish")}),
+            ("Text of the latest version", {"fields": ("text", "publish", "publish_fewer_evals")}),
             ("Version history", {"fields": ("history",)}),
         ]
 
@@ -173,18 +179,26 @@ class SopVersionAdmin(admin.ModelAdmin):
         ]
 
     @admin.action(description="Publish selected version", permissions=["publish"])
-    def publish_selected(self, request: HttpRequest, queryset: QuerySet[SopVersion]) -> None:
+    def publish_selected(
+        self, request: HttpRequest, queryset: QuerySet[SopVersion]
+    ) -> HttpResponse | None:
         versions = list(queryset.select_related("sop"))
         if len({v.sop_id for v in versions}) != len(versions):
             self.message_user(request, "Select at most one version per SOP.", messages.ERROR)
-            return
+            return None
+        # Fewer eval cases passed than the published version: ask first (admin/eval_gate.py).
+        gate = eval_publish_gate(self, request, versions)
+        if gate.response is not None:
+            return gate.response
         for version in versions:
             try:
                 sop_version_publish(version=version)
             except SpecError as exc:
                 self.message_user(request, f"{version} not published: {exc}", messages.ERROR)
                 continue
+            gate.confirmed(version)
             self.message_user(request, f"Published {version}.", messages.SUCCESS)
+        return None
 
     def try_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Run this version and the published one on one record, in shadow, side by side."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from salesops.models import Connection, Escalation, Run
 
 
 class SopVersionOutput(serializers.Serializer):
+    """One version of an SOP (its text is in the version detail)."""
+
     number = serializers.IntegerField()
     published = serializers.BooleanField()
     # DRF's metaclass moves declared fields off the class, so this never shadows Field.source
@@ -21,20 +24,30 @@ class SopVersionOutput(serializers.Serializer):
 
 
 class SopOutput(serializers.Serializer):
+    """An SOP in a list: its name and the number of its published version (null: none)."""
+
     name = serializers.CharField()
     title = serializers.CharField()
     object_type = serializers.CharField()
     enabled = serializers.BooleanField()
-    published_version = serializers.IntegerField(source="published_version.number", default=None)
+    published_version = serializers.IntegerField(
+        source="published_version.number", default=None, allow_null=True
+    )
 
 
 class SopDetailOutput(SopOutput):
+    """An SOP with its published text and every version."""
+
     description = serializers.CharField()
-    published_text = serializers.CharField(source="published_version.text", default=None)
+    published_text = serializers.CharField(
+        source="published_version.text", default=None, allow_null=True
+    )
     versions = SopVersionOutput(many=True)
 
 
 class RunStepOutput(serializers.Serializer):
+    """One step of a run's audit trail: a tool call, a check, a write."""
+
     seq = serializers.IntegerField()
     kind = serializers.CharField()
     name = serializers.CharField()
@@ -48,6 +61,8 @@ class RunStepOutput(serializers.Serializer):
 
 
 class RunOutput(serializers.Serializer):
+    """A run in a list: what ran on which record, and how it ended."""
+
     id = serializers.IntegerField()
     sop = serializers.CharField(source="sop.name")
     sop_version = serializers.IntegerField(source="sop_version.number")
@@ -59,23 +74,27 @@ class RunOutput(serializers.Serializer):
     state = serializers.CharField()
     engine = serializers.CharField()
     reason = serializers.CharField()
-    output = serializers.JSONField()
+    output = serializers.JSONField(allow_null=True)
     queued_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
     escalation = serializers.SerializerMethodField()
 
+    @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="its escalation"))
     def get_escalation(self, run: Run) -> int | None:
         escalation = getattr(run, "escalation", None)
         return escalation.pk if escalation else None
 
 
 class RunDetailOutput(RunOutput):
-    input = serializers.JSONField()
+    """A run with the record it saw, its usage and every step."""
+
+    input = serializers.JSONField(allow_null=True)
     input_tokens = serializers.IntegerField()
     output_tokens = serializers.IntegerField()
     cost_usd = serializers.DecimalField(max_digits=10, decimal_places=6)
     steps = serializers.SerializerMethodField()
 
+    @extend_schema_field(RunStepOutput(many=True))
     def get_steps(self, run: Run) -> list[dict[str, Any]]:
         # many=True builds a ListSerializer (its data is a list); the stubs type the call as
         # returning RunStepOutput, whose data is a dict.
@@ -84,6 +103,8 @@ class RunDetailOutput(RunOutput):
 
 
 class EscalationOutput(serializers.Serializer):
+    """A run waiting for (or decided by) a person, with the checks that stopped it."""
+
     id = serializers.IntegerField()
     run = serializers.IntegerField(source="run_id")
     sop = serializers.CharField(source="run.sop.name")
@@ -92,13 +113,24 @@ class EscalationOutput(serializers.Serializer):
     reason = serializers.CharField()
     checks = serializers.JSONField()
     status = serializers.ChoiceField(choices=Escalation.Status.choices)
-    output = serializers.JSONField(source="run.output")
-    edited_output = serializers.JSONField()
+    output = serializers.JSONField(source="run.output", allow_null=True)
+    edited_output = serializers.JSONField(allow_null=True)
     overrides = serializers.JSONField()
-    decided_by = serializers.CharField(source="decided_by.get_username", default=None)
-    decided_at = serializers.DateTimeField()
+    decided_by = serializers.CharField(
+        source="decided_by.get_username", default=None, allow_null=True
+    )
+    decided_at = serializers.DateTimeField(allow_null=True)
     decision_note = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+class UsageOutput(serializers.Serializer):
+    """A connection's CRM API usage today."""
+
+    calls_today = serializers.IntegerField()
+    last_429_at = serializers.DateTimeField(allow_null=True)
+    daily_limit = serializers.IntegerField(allow_null=True)
+    daily_remaining = serializers.IntegerField(allow_null=True)
 
 
 class ConnectionOutput(serializers.Serializer):
@@ -112,6 +144,7 @@ class ConnectionOutput(serializers.Serializer):
     from_env = serializers.BooleanField()
     usage = serializers.SerializerMethodField()
 
+    @extend_schema_field(UsageOutput)
     def get_usage(self, connection: Connection) -> dict[str, Any]:
         today = connection.calls_date == timezone.now().date()
         return {
@@ -120,3 +153,28 @@ class ConnectionOutput(serializers.Serializer):
             "daily_limit": connection.daily_limit,
             "daily_remaining": connection.daily_remaining,
         }
+
+
+class SopVersionDetailOutput(SopVersionOutput):
+    """One version of an SOP with its full text and author."""
+
+    sop = serializers.CharField(source="sop.name")
+    text = serializers.CharField()
+    author = serializers.CharField(source="author.get_username", default=None, allow_null=True)
+
+
+class SopVersionCreatedOutput(serializers.Serializer):
+    """The version a POST of SOP text made (or found: the same text is not a new version)."""
+
+    sop = serializers.CharField()
+    number = serializers.IntegerField()
+    published = serializers.BooleanField()
+    created = serializers.BooleanField()
+    content_hash = serializers.CharField()
+
+
+class RunBatchOutput(serializers.Serializer):
+    """The runs one batch start made or found again, and how many are new."""
+
+    runs = RunOutput(many=True)
+    created = serializers.IntegerField()

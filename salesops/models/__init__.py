@@ -2,6 +2,7 @@
 
 from salesops.models.batches import AgentBatch, AgentBatchItem
 from salesops.models.connections import Connection, SyncState
+from salesops.models.evals import EvalCase, EvalPublishOverride, EvalResult, EvalRun, Verdict
 from salesops.models.events import CrmRecordMirror, WebhookEvent
 from salesops.models.ratelimits import RateLimitState
 from salesops.models.runs import Escalation, Run, RunStep, WriteBack
@@ -13,6 +14,10 @@ __all__ = [
     "Connection",
     "CrmRecordMirror",
     "Escalation",
+    "EvalCase",
+    "EvalPublishOverride",
+    "EvalResult",
+    "EvalRun",
     "Fragment",
     "RateLimitState",
     "Run",
@@ -20,6 +25,7 @@ __all__ = [
     "Sop",
     "SopVersion",
     "SyncState",
+    "Verdict",
     "WebhookEvent",
     "WriteBack",
 ]

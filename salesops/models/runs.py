@@ -102,6 +102,14 @@ class RunStep(models.Model):
     class Meta:
         ordering = ["run", "seq"]
         constraints = [models.UniqueConstraint(fields=["run", "seq"], name="runstep_unique_seq")]
+        # The dashboard's "checks that fail most": the few blocking check steps among millions.
+        indexes = [
+            models.Index(
+                fields=["run", "name"],
+                name="runstep_blocking",
+                condition=models.Q(kind="check", status__in=["failed", "error", "escalate"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.seq}. {self.kind} {self.name} [{self.status}]"

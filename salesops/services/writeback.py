@@ -99,6 +99,15 @@ def _actions(
     return actions
 
 
+def write_actions(
+    *, run: Run, spec: SopSpec, output: dict[str, Any], record: dict[str, Any], now: datetime
+) -> list[Action]:
+    """The CRM actions a verified `output` makes, rendered exactly as `run_write_back` sends
+    them (the admin's preview of an approval reads these). Raises ExpressionError."""
+    context = _context(run, spec, output, record)
+    return _actions(run, writes_plan(spec, output, record, now=now), context, record)
+
+
 def spec_title(context: dict[str, Any]) -> str:
     return f"Follow up: {context['sop']['title']}"
 
@@ -138,8 +147,7 @@ def run_write_back(
     Raises CRMError when the CRM refuses a write: the run then fails with the reason and
     can be retried; writes already done are skipped by their keys on the retry.
     """
-    context = _context(run, spec, output, record)
-    actions = _actions(run, writes_plan(spec, output, record, now=now), context, record)
+    actions = write_actions(run=run, spec=spec, output=output, record=record, now=now)
     with transaction.atomic():
         existing = {row.seq: row for row in run.writes.all()}
         missing = [

@@ -80,14 +80,14 @@ def assert_nothing_changed(escalation: Escalation, runs: int) -> None:
 def test_it_refuses_a_rep(api_rep: APIClient, method: str, url: str):
     response = getattr(api_rep, method)(url, {}, format="json")
     assert response.status_code == 403
-    assert set(response.json()) == {"error", "detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 @pytest.mark.parametrize(("method", "url"), ENDPOINTS)
 def test_it_refuses_an_outsider(api_outsider: APIClient, method: str, url: str):
     response = getattr(api_outsider, method)(url, {}, format="json")
     assert response.status_code in (401, 403)
-    assert set(response.json()) == {"error", "detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 def test_it_refuses_staff_without_model_permissions_everywhere(
@@ -98,7 +98,7 @@ def test_it_refuses_staff_without_model_permissions_everywhere(
     for url in reads(escalation):
         response = client.get(url)
         assert response.status_code == 403, url
-        assert set(response.json()) == {"error", "detail"}
+        assert set(response.json()) == {"detail", "errors"}
     for url, body in writes(escalation):
         response = client.post(url, body, format="json")
         assert response.status_code == 403, url
@@ -119,7 +119,7 @@ def test_a_viewer_neither_decides_nor_publishes_nor_starts_runs(viewer, escalati
     for url, body in writes(escalation):
         response = client.post(url, body, format="json")
         assert response.status_code == 403, url
-        assert "salesops." in response.json()["error"], response.json()
+        assert "salesops." in response.json()["detail"], response.json()
     assert_nothing_changed(escalation, runs)
 
 
@@ -130,7 +130,7 @@ def test_deciding_needs_the_decide_permission_not_just_change(
     url = f"/api/escalations/{escalation.pk}/reject/"
     response = client.post(url, {"reason": "not a fit"}, format="json")
     assert response.status_code == 403
-    assert "salesops.decide_escalation" in response.json()["error"]
+    assert "salesops.decide_escalation" in response.json()["detail"]
     escalation.refresh_from_db()
     assert escalation.status == Escalation.Status.OPEN
 
@@ -154,7 +154,7 @@ def test_an_editor_saves_drafts_but_publishing_needs_the_publish_permission(
     text = new_title("lead-qualification")
     refused = client.post(url, {"text": text, "publish": True}, format="json")
     assert refused.status_code == 403
-    assert "salesops.publish_sopversion" in refused.json()["error"]
+    assert "salesops.publish_sopversion" in refused.json()["detail"]
     sop = Sop.objects.get(name="lead-qualification")
     assert sop.versions.count() == 1
     draft = client.post(url, {"text": text}, format="json")
@@ -169,7 +169,7 @@ def test_a_new_sop_over_the_api_needs_the_add_permission(django_user_model, libr
     )
     response = client.post("/api/sops/follow-up-copy/versions/", {"text": text}, format="json")
     assert response.status_code == 403
-    assert "salesops.add_sop" in response.json()["error"]
+    assert "salesops.add_sop" in response.json()["detail"]
     assert not Sop.objects.filter(name="follow-up-copy").exists()
 
 

@@ -37,7 +37,7 @@ def test_it_refuses_a_hostile_approval_with_a_reason(
     )
     assert response.status_code == 400, response.content[:300]
     body = response.json()
-    assert set(body) == {"error", "detail"} and body["error"]
+    assert set(body) == {"detail", "errors"} and body["detail"]
     escalation.refresh_from_db()
     assert escalation.status == Escalation.Status.OPEN and escalation.edited_output is None
 
@@ -46,7 +46,7 @@ def test_it_answers_413_for_a_body_over_the_limit(api_manager: APIClient, escala
     body = '{"note": "' + "x" * 2_000_000 + '"}'
     response = post_raw(api_manager, f"/api/escalations/{escalation.pk}/approve/", body)
     assert response.status_code == 413
-    assert "limit" in response.json()["error"]
+    assert "limit" in response.json()["detail"]
     escalation.refresh_from_db()
     assert escalation.status == Escalation.Status.OPEN
 
@@ -56,7 +56,7 @@ def test_it_names_the_nesting_limit(api_manager: APIClient, escalation: Escalati
         api_manager, f"/api/escalations/{escalation.pk}/reject/", '{"reason": ' + DEEP + "}"
     )
     assert response.status_code == 400
-    assert "nested" in response.json()["error"]
+    assert "nested" in response.json()["detail"]
 
 
 def test_it_refuses_a_rejection_reason_with_a_nul(api_manager: APIClient, escalation: Escalation):
@@ -77,7 +77,7 @@ def test_it_refuses_hostile_sop_text(api_manager: APIClient, library, text: str)
         api_manager, "/api/sops/lead-qualification/versions/", '{"text": ' + text + "}"
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"error", "detail"}
+    assert set(response.json()) == {"detail", "errors"}
     assert Sop.objects.get(name="lead-qualification").versions.count() == 1
 
 

@@ -24,7 +24,7 @@ def test_the_api_takes_overrides_and_answers_400_with_each_problem(
     edited = tier_a_with_50(escalation)
     refused = api_manager.post(url, {"edited_output": edited}, format="json")
     assert refused.status_code == 400
-    assert any(p.startswith("tier-a-score:") for p in refused.json()["detail"])
+    assert any(p.startswith("tier-a-score:") for p in refused.json()["errors"]["checks"])
     with django_capture_on_commit_callbacks(execute=True):
         accepted = api_manager.post(
             url,

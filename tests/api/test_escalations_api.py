@@ -61,7 +61,8 @@ def test_an_edit_that_breaks_the_schema_is_refused(api_manager: APIClient, escal
         url(escalation, "approve"), {"edited_output": edited}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()["error"] == "decision refused" and response.json()["detail"]
+    assert response.json()["detail"].startswith("decision refused")
+    assert response.json()["errors"]["checks"]
     escalation.refresh_from_db()
     assert escalation.status == Escalation.Status.OPEN
 
@@ -69,7 +70,7 @@ def test_an_edit_that_breaks_the_schema_is_refused(api_manager: APIClient, escal
 def test_rejecting_needs_a_reason(api_manager: APIClient, escalation: Escalation):
     response = api_manager.post(url(escalation, "reject"), {"reason": ""}, format="json")
     assert response.status_code == 400
-    assert "reason" in response.json()["detail"]
+    assert "reason" in response.json()["errors"]
 
 
 def test_rejecting_writes_nothing(api_manager: APIClient, escalation: Escalation):
@@ -85,10 +86,10 @@ def test_a_second_decision_is_a_conflict(api_manager: APIClient, escalation: Esc
     api_manager.post(url(escalation, "reject"), {"reason": "no"}, format="json")
     response = api_manager.post(url(escalation, "approve"), {}, format="json")
     assert response.status_code == 409
-    assert response.json()["error"] == "already decided"
+    assert response.json()["detail"].startswith("already decided")
 
 
 def test_it_answers_404_for_an_unknown_escalation(api_manager: APIClient, db):
     response = api_manager.post("/api/escalations/999/approve/", {}, format="json")
     assert response.status_code == 404
-    assert set(response.json()) == {"error", "detail"}
+    assert set(response.json()) == {"detail", "errors"}

@@ -57,7 +57,7 @@ def test_it_answers_400_for_a_bad_start(
 ):
     response = start(api_manager, **body)
     assert response.status_code == 400
-    assert response.json()["error"] == error and response.json()["detail"]
+    assert response.json()["detail"].startswith(error) and response.json()["errors"]
     assert not Run.objects.exists()
 
 
@@ -80,7 +80,7 @@ def test_it_pages_the_run_list(api_manager: APIClient, escalation: Escalation):
 def test_it_answers_400_for_an_unknown_state(api_manager: APIClient, db):
     response = api_manager.get("/api/runs/", {"state": "exploded"})
     assert response.status_code == 400
-    assert "state" in response.json()["detail"]
+    assert "state" in response.json()["errors"]
 
 
 def test_it_shows_a_run_with_its_steps(api_manager: APIClient, escalation: Escalation):
@@ -95,4 +95,4 @@ def test_it_shows_a_run_with_its_steps(api_manager: APIClient, escalation: Escal
 def test_it_answers_404_for_an_unknown_run(api_manager: APIClient, db):
     response = api_manager.get("/api/runs/999/")
     assert response.status_code == 404
-    assert set(response.json()) == {"error", "detail"}
+    assert set(response.json()) == {"detail", "errors"}

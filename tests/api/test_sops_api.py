@@ -29,7 +29,7 @@ def test_it_shows_one_sop_with_its_published_text(api_manager: APIClient, librar
 def test_it_answers_404_for_an_unknown_sop(api_manager: APIClient, library):
     response = api_manager.get("/api/sops/nope/")
     assert response.status_code == 404
-    assert set(response.json()) == {"error", "detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 def test_it_creates_and_publishes_a_version(api_manager: APIClient, library, manager):
@@ -62,16 +62,16 @@ def test_it_answers_400_with_every_spec_issue(api_manager: APIClient, library):
     )
     assert response.status_code == 400
     body = response.json()
-    assert body["error"] == "invalid SOP"
-    assert len(body["detail"]) >= 2
-    assert any("no-such-skill" in line for line in body["detail"])
+    assert body["detail"] == "invalid SOP"
+    assert len(body["errors"]["text"]) >= 2
+    assert any("no-such-skill" in line for line in body["errors"]["text"])
     assert sop.versions.count() == 1
 
 
 def test_it_answers_400_without_text(api_manager: APIClient, library):
     response = api_manager.post("/api/sops/lead-qualification/versions/", {}, format="json")
     assert response.status_code == 400
-    assert response.json()["detail"]["text"]
+    assert response.json()["errors"]["text"]
 
 
 def test_it_answers_400_for_a_malformed_body(api_manager: APIClient, library):
@@ -79,7 +79,7 @@ def test_it_answers_400_for_a_malformed_body(api_manager: APIClient, library):
         "/api/sops/lead-qualification/versions/", "{nope", content_type="application/json"
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"error", "detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 def test_it_stores_posted_text_with_lf_line_endings(api_manager: APIClient, library):

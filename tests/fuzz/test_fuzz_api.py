@@ -131,7 +131,7 @@ def post(client: APIClient, url: str, body: bytes) -> Any:
     assert response.status_code < 500, (response.status_code, body[:300])
     if response.status_code >= 400:
         assert response.status_code in REFUSALS, (response.status_code, response.content[:300])
-        assert set(response.json()) == {"error", "detail"}, response.content[:300]
+        assert set(response.json()) == {"detail", "errors"}, response.content[:300]
     return response
 
 

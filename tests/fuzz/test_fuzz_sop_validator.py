@@ -180,10 +180,10 @@ def test_the_api_answers_400_naming_the_limit(api_manager: APIClient, lead_sop):
     for check, problem in COSTLY_CHECKS.items():
         response = api_manager.post(url, {"text": with_check(text, check)}, format="json")
         assert response.status_code == 400
-        assert f"lead-qualification.md: {problem}" in response.json()["detail"]
+        assert f"lead-qualification.md: {problem}" in response.json()["errors"]["text"]
     response = api_manager.post(url, {"text": with_bomb(text)}, format="json")
     assert response.status_code == 400
-    assert response.json()["detail"] == [f"lead-qualification.md: {BOMB_ISSUE}"]
+    assert response.json()["errors"]["text"] == [f"lead-qualification.md: {BOMB_ISSUE}"]
     assert SopVersion.objects.filter(sop=lead_sop).count() == 1
 
 

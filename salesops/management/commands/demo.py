@@ -21,14 +21,19 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from django_q.conf import Conf
 from tqdm import tqdm
 
 from connectors.local.sample import sample_data_load
+from salesops.management.commands.demo_summary import (
+    DEMO_SOPS,
+    review_lines,
+    summary_rows,
+    summary_table,
+)
 from salesops.management.commands.load_sops import report_lines
 from salesops.models import Connection
-from salesops.selectors import runs_summary, runs_wait
+from salesops.selectors import runs_wait
 from salesops.services.batches import records_select, runs_start, sop_get
 from salesops.services.connections import LOCAL_SLUG, connection_get
 from salesops.services.connections_env import ConnectionEnvError, connections_env_apply
@@ -36,8 +41,6 @@ from salesops.services.credentials import CredentialsError
 from salesops.services.schedules import schedules_install
 from salesops.services.sops import LibraryLoadReport, library_dir, sop_library_load
 from salesops.services.workers import web_start, web_stop, worker_start, worker_stop
-
-DEMO_SOPS = ("lead-qualification", "follow-up", "deal-review")
 
 
 class Command(BaseCommand):
@@ -175,7 +178,6 @@ class Command(BaseCommand):
         return worker
 
     def _run_all(self, timeout: float, connection: Connection) -> None:
-        started = timezone.now()
         all_ids: list[int] = []
         new_total = 0
         for name in DEMO_SOPS:
@@ -197,16 +199,12 @@ class Command(BaseCommand):
             done = runs_wait(all_ids, timeout=timeout, on_progress=lambda n: bar.update(n - bar.n))
         if not done:
             raise CommandError(f"runs still pending after {timeout:.0f}s; see admin > Runs")
-        self._print_summary(all_ids, started)
+        self._print_summary(all_ids)
 
-    def _print_summary(self, run_ids: list[int], since: Any) -> None:
-        header = (
-            f"{'SOP':<20} {'runs':>5} {'written':>8} {'escalated':>10} {'skipped':>8} "
-            f"{'failed':>7} {'writes':>7} {'time s':>7}"
-        )
-        self.stdout.write("\n" + header + "\n" + "-" * len(header))
-        for row in runs_summary(run_ids, since=since):
-            self.stdout.write(
-                f"{row.sop:<20} {row.runs:>5} {row.written:>8} {row.escalated:>10} "
-                f"{row.skipped:>8} {row.failed:>7} {row.writes:>7} {row.seconds:>7.1f}"
-            )
+    def _print_summary(self, run_ids: list[int]) -> None:
+        # Columns and their meanings: demo_summary.py.
+        self.stdout.write("\n" + summary_table(summary_rows(run_ids)))
+        waiting = review_lines(run_ids)
+        if waiting:
+            self.stdout.write("\nwaiting for review (admin > Escalations):")
+            self.stdout.write("\n".join(waiting))

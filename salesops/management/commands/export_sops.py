@@ -8,11 +8,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from salesops.models import Sop
+from salesops.services.eval_files import eval_cases_export
 from salesops.services.sops import sop_export
 
 
 class Command(BaseCommand):
-    help = "Export each SOP's published version to <out>/<name>.md."
+    help = (
+        "Export each SOP's published version to <out>/<name>.md and its eval cases to "
+        "<out>/evals/<name>/<case>.json."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--out", type=Path, required=True, help="folder to write into")
@@ -25,4 +29,7 @@ class Command(BaseCommand):
         if out.exists() and not out.is_dir():
             raise CommandError(f"{out} exists and is not a folder")
         for path in sop_export(directory=out, names=names or None):
+            self.stdout.write(str(path))
+        # The cases travel with their SOP: the library folder is the durable asset.
+        for path in eval_cases_export(directory=out, names=names or None):
             self.stdout.write(str(path))

@@ -7,10 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from salesops.services.eval_files import EvalCasesLoadReport, eval_cases_load
 from salesops.services.sops import (
     FragmentLoadOutcome,
     LibraryLoadReport,
     SopLoadOutcome,
+    library_dir,
     sop_library_load,
 )
 
@@ -86,6 +88,15 @@ def report_lines(report: LibraryLoadReport) -> list[tuple[str, str]]:
     return lines + [sop_line(o) for o in report.sops]
 
 
+def eval_lines(report: EvalCasesLoadReport) -> list[tuple[str, str]]:
+    """The lines `load_sops` prints for the eval cases it read (none when nothing changed)."""
+    lines = [("success", f"eval case {name}: new") for name in report.created]
+    lines += [("success", f"eval case {name}: updated") for name in report.updated]
+    if report.unchanged:
+        lines.append(("quiet", f"{len(report.unchanged)} eval case(s) unchanged"))
+    return lines
+
+
 class Command(BaseCommand):
     help = (
         "Load sop_library/: a new version only when a file changed since the last load. A file "
@@ -108,12 +119,15 @@ class Command(BaseCommand):
         if path is not None and not path.is_dir():
             raise CommandError(f"{path} is not a folder")
         report = sop_library_load(root=path, publish=publish)
+        # After the SOPs: a case file names its SOP by folder, which must exist by now.
+        cases = eval_cases_load(root=path or library_dir())
         styles = {"success": self.style.SUCCESS, "warning": self.style.WARNING}
-        for level, line in report_lines(report):
+        for level, line in report_lines(report) + eval_lines(cases):
             self.stdout.write(styles.get(level, str)(line))
-        if report.issues:
-            lines = "\n".join(f"  {issue}" for issue in report.issues)
+        issues = report.issues + cases.issues
+        if issues:
+            lines = "\n".join(f"  {issue}" for issue in issues)
             raise CommandError(
-                f"{len(report.issues)} problem(s); files with problems were not loaded and their "
+                f"{len(issues)} problem(s); files with problems were not loaded and their "
                 f"previous versions stay active:\n{lines}"
             )
