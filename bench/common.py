@@ -69,3 +69,19 @@ def results_section_write(marker: str, body: str) -> None:
 
 def now_stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def rules_bench_start() -> str:
+    """Start Django for a bench on the rules engine (no judge): the database from
+    DATABASE_URL (else a throwaway SQLite file), migrated; returns its label."""
+    if os.environ.get("DATABASE_URL"):
+        label = "PostgreSQL (" + os.environ["DATABASE_URL"].rsplit("/", 1)[-1] + ")"
+    else:
+        label = database_setup("sqlite")
+    os.environ["SALESOPS_ENGINE"] = "rules"
+    os.environ.pop("SALESOPS_JUDGE_ENGINE", None)
+    django_start()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return label

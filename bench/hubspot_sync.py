@@ -19,7 +19,6 @@ import argparse
 import os
 import sys
 import time
-import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import database_setup, django_start, machine, now_stamp, results_section_write
 from bench.hubspot_emulator import CLIENT_SECRET, PORTAL, TOKEN, EmulatorProcess
+from bench.sync_passes import passes_after_backfill
 
 BURST, PER_SECONDS = 190, 10.0  # the emulator's Professional tier, per portal
 # The most records one list call carries: 100, and with sync_history 50 for deals, whose
@@ -96,32 +96,7 @@ def measure(n: int, *, memory: bool, history: bool = False) -> dict[str, Any]:
         mirrored = CrmRecordMirror.objects.filter(connection=connection).count()
         assert mirrored == n, (mirrored, n)
 
-        edits, deletes = n // 10, n // 100
-        emu.call("edit", count=edits)
-        emu.call("delete", count=deletes)
-        emu.call("reset")
-        start = time.perf_counter()
-        second = connection_sync(connection=connection)
-        seconds = time.perf_counter() - start
-        assert not second.errors, second.errors
-        assert second.deleted == deletes, (second.deleted, deletes)
-        result["incremental"] = _pass(emu, second.records, second.deleted, seconds)
-        result["incremental"].update(edits=edits, deletes=deletes)
-
-        if memory:
-            emu.call("reset")
-            tracemalloc.start()
-            start = time.perf_counter()
-            full = connection_sync(connection=connection, full=True)
-            seconds = time.perf_counter() - start
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            # A backfill goes on into the change feed from its start minus the look-back
-            # (reads.py): the records edited just before it are read twice.
-            assert full.records >= n - deletes and not full.errors, (full.records, full.errors)
-            result["traced"] = _pass(emu, full.records, full.deleted, seconds)
-            result["peak_mb"] = peak / 2**20
-        print(result, file=sys.stderr)
+        result.update(passes_after_backfill(emu, connection, n, _pass, memory=memory))
         return result
     finally:
         emu.stop()

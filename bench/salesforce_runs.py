@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import database_setup, django_start, now_stamp, results_section_write
+from bench.common import now_stamp, results_section_write, rules_bench_start
 from bench.salesforce_report import env_prefix
 
 SOPS = ("lead-qualification", "follow-up", "deal-review")
@@ -35,16 +35,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=3)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
-    if os.environ.get("DATABASE_URL"):
-        label = "PostgreSQL (" + os.environ["DATABASE_URL"].rsplit("/", 1)[-1] + ")"
-    else:
-        label = database_setup("sqlite")
-    os.environ["SALESOPS_ENGINE"] = "rules"
-    os.environ.pop("SALESOPS_JUDGE_ENGINE", None)
-    django_start()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    label = rules_bench_start()
     rows = measure(args.records)
     body = report(rows, label, args.records)
     print(body)

@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import database_setup, django_start, results_section_write
 from bench.salesforce_emulator import EmulatorProcess
 from bench.salesforce_report import report
+from bench.sync_passes import passes_after_backfill
 
 API = "v61.0"
 
@@ -97,31 +97,7 @@ def measure(n: int, *, memory: bool) -> dict[str, Any]:
         mirrored = CrmRecordMirror.objects.filter(connection=connection).count()
         assert mirrored == n, (mirrored, n)
 
-        edits, deletes = n // 10, n // 100
-        emu.call("edit", count=edits)
-        emu.call("delete", count=deletes)
-        emu.call("reset")
-        start = time.perf_counter()
-        second = connection_sync(connection=connection)
-        seconds = time.perf_counter() - start
-        assert not second.errors, second.errors
-        assert second.deleted == deletes, (second.deleted, deletes)
-        result["incremental"] = _pass(emu, second.records, second.deleted, seconds)
-        result["incremental"].update(edits=edits, deletes=deletes)
-
-        if memory:
-            emu.call("reset")
-            tracemalloc.start()
-            start = time.perf_counter()
-            full = connection_sync(connection=connection, full=True)
-            seconds = time.perf_counter() - start
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            # The look-back re-reads the few rows stamped in its last second.
-            assert full.records >= n - deletes and not full.errors, (full.records, full.errors)
-            result["traced"] = _pass(emu, full.records, full.deleted, seconds)
-            result["peak_mb"] = peak / 2**20
-        print(result, file=sys.stderr)
+        result.update(passes_after_backfill(emu, connection, n, _pass, memory=memory))
         return result
     finally:
         emu.stop()

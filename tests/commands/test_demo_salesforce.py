@@ -109,7 +109,7 @@ def test_the_main_job_runs_the_three_sops_on_salesforce_by_configuration_alone(
     assert set(runs.values_list("sop__name", flat=True)) == set(SOPS)
     assert set(runs.values_list("state", flat=True)) <= {"written", "escalated", "skipped"}
     # Same sample, same SOPs: the same summary as on the local CRM, row for row (runs,
-    # written, escalated, rejected, skipped, failed, writes; tests/e2e/test_salesforce_parity.py
+    # written, escalated, rejected, skipped, failed, writes; tests/e2e/test_crm_parity.py
     # compares them run by run).
     outcome = summary(text)
     assert outcome == local
