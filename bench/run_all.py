@@ -23,22 +23,28 @@ def main() -> None:
         ).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     lines = [
-        f"Machine: {machine()}. Date: {now_stamp()}. Command: `python bench/run_all.py`.",
+        f"Machine: {machine()}. Date: {now_stamp()}. Command: `python bench/run_all.py"
+        + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
+        + "`.",
         "",
-        "Runs of `lead-qualification` (rules engine, shadow: full run and checks, no CRM write) "
-        "through a real `qcluster` (4 workers on 2 cores: runs wait on the database), beside "
-        "django-q2's own throughput for a no-op task on the same broker and cluster in the same "
-        "process run (the ceiling for this stack). Both include enqueueing.",
+        "Runs of `lead-qualification` (rules engine, shadow: the full run and its checks, no "
+        "CRM write) through a real `qcluster`, beside django-q2's throughput for a no-op task "
+        "on the same broker, cluster and settings, in interleaved rounds (no-op, runs, no-op, "
+        "runs, ...), each phase from an emptied result table: median of the rounds, range in "
+        "brackets. Both include enqueueing. The CPU ceiling is cores / the CPU seconds of one "
+        "run in process (time.process_time, engine included), measured in the same process.",
         "",
-        "| backend | tasks | no-op ceiling tasks/s | runs/s | share of ceiling | "
-        "in-process run p50 ms | orchestration overhead p50 / p95 ms |",
-        "|---|---|---|---|---|---|---|",
+        "| backend | tasks x rounds | no-op tasks/s | runs/s | CPU per run ms | CPU ceiling "
+        "runs/s | runs / no-op | runs / CPU ceiling |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        noop, runs = r["noop"], r["runs"]
         lines.append(
-            f"| {r['backend']} | {r['n']} | {r['noop_per_s']:.1f} | {r['runs_per_s']:.1f} | "
-            f"{r['share']:.0%} | {r['inline_total_ms_p50']:.1f} | "
-            f"{r['overhead_ms_p50']:.1f} / {r['overhead_ms_p95']:.1f} |"
+            f"| {r['backend']} | {r['n']} x {r['rounds']} | {noop['median']:.0f} "
+            f"[{noop['min']:.0f}-{noop['max']:.0f}] | {runs['median']:.0f} "
+            f"[{runs['min']:.0f}-{runs['max']:.0f}] | {r['cpu_ms_per_run']:.1f} | "
+            f"{r['cpu_ceiling']:.0f} | {r['share_of_noop']:.0%} | {r['share_of_cpu']:.0%} |"
         )
     lines += [
         "",
@@ -46,7 +52,7 @@ def main() -> None:
         + "; ".join(f"{r['backend'].split(' ')[0]}: {r['states']}" for r in rows),
     ]
     body = "\n".join(lines)
-    results_section_write("queue", "## Run pipeline through the queue (issue 3)\n\n" + body)
+    results_section_write("queue", "## Run pipeline through the queue (issues 3 and 13)\n\n" + body)
     print(body)
 
 

@@ -192,7 +192,11 @@ Q_CLUSTER: dict[str, object] = {
     "max_attempts": _max_attempts,
     "queue_limit": _workers,
     "bulk": 1,
-    "save_limit": 1000,
+    # Run tasks skip result rows altogether (save=False, salesops/tasks_enqueue.py: the Run row
+    # holds the outcome). The rest keep their last 200 successes for the admin: with a limit,
+    # django-q2's monitor locks and loads every kept success row per finished task, so the
+    # limit is that cost (the reasoning: salesops/tasks_enqueue.py's docstring).
+    "save_limit": 200,
     "recycle": 2000,  # each recycled worker compiles the SOPs again
     "ack_failures": True,
     "catch_up": False,
@@ -218,6 +222,8 @@ if RUN_CLUSTER not in ("", "agents"):
     raise ConfigError(f"SALESOPS_RUN_CLUSTER={RUN_CLUSTER!r}: use 'agents' or leave it empty")
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    # One Redis client per process for every get_broker() call (salesops/services/queue.py).
+    Q_CLUSTER["broker_class"] = "salesops.services.queue.Redis"
 else:
     Q_CLUSTER["orm"] = "default"
 

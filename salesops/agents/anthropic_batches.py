@@ -2,7 +2,8 @@
 
 The service layer asks the engine for these (`engine.batches()`, `engine.judge_for(...)`) and
 never touches the SDK: every SDK error becomes a BatchError with a reviewer-readable reason.
-Pure Python, no Django.
+Pure Python, no Django. The SDK is imported inside the methods: the schedule service imports
+this module on every engine, and importing `anthropic` costs over a second of start-up.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-import anthropic
-
 if TYPE_CHECKING:
+    import anthropic
     from anthropic.types.messages.batch_create_params import Request
 
     from salesops.agents.anthropic_engine import AnthropicEngine
@@ -54,6 +54,8 @@ class MessageBatches:
         self._client()
 
     def _client(self) -> anthropic.Anthropic:
+        import anthropic
+
         from salesops.agents.anthropic_engine import has_credentials  # the engine imports us
 
         try:
@@ -65,12 +67,16 @@ class MessageBatches:
         return client
 
     def _describe(self, exc: Exception) -> str:
+        import anthropic
+
         if isinstance(exc, anthropic.APIError):
             return self.engine.describe_error(exc)
         return f"{type(exc).__name__}: {exc}"
 
     def submit(self, requests: list[dict[str, Any]]) -> RemoteBatch:
         """Create a batch; https://docs.anthropic.com/en/api/creating-message-batches"""
+        import anthropic
+
         try:
             # Built as plain JSON by batch_requests.batch_request; the SDK types it as TypedDicts.
             typed = cast("list[Request]", requests)
@@ -80,6 +86,8 @@ class MessageBatches:
 
     def retrieve(self, batch_id: str) -> RemoteBatch:
         """Poll a batch; https://docs.anthropic.com/en/api/retrieving-message-batches"""
+        import anthropic
+
         try:
             return _remote(self._client().messages.batches.retrieve(batch_id))
         except anthropic.AnthropicError as exc:
@@ -90,6 +98,8 @@ class MessageBatches:
 
         https://docs.anthropic.com/en/api/retrieving-message-batch-results
         """
+        import anthropic
+
         try:
             for line in self._client().messages.batches.results(batch_id):
                 yield line.model_dump(mode="json")
@@ -98,6 +108,8 @@ class MessageBatches:
 
     def cancel(self, batch_id: str) -> RemoteBatch:
         """Ask the API to cancel a batch; its open requests end as canceled."""
+        import anthropic
+
         try:
             return _remote(self._client().messages.batches.cancel(batch_id))
         except anthropic.AnthropicError as exc:

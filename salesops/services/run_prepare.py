@@ -34,9 +34,7 @@ def run_prepare(
     (`retrying`) after a retriable CRM error."""
     ref = RecordRef(run.object_type, run.record_id)
     try:
-        document = record_document_fetch(
-            connection=run.connection, ref=ref, spec=spec, now=now
-        )
+        document = record_document_fetch(connection=run.connection, ref=ref, spec=spec, now=now)
     except RecordNotFound as exc:
         return run_finish(run, Run.State.FAILED, reason=f"record vanished: {exc}")
     except RetriableCRMError as exc:  # 429, 5xx, timeout: read again later, a few times

@@ -39,9 +39,13 @@ def run_finish(run: Run, state: str, *, reason: str = "", **fields: Any) -> Run:
     return run
 
 
-def run_totals(run: Run) -> None:
-    """Tokens and cost over every step of the run, earlier attempts included (all were billed)."""
-    sums = run.steps.aggregate(**{name: Sum(name) for name in TOTALS})
+def run_totals(run: Run, recorder: Any = None) -> None:
+    """Tokens and cost over every step of the run, earlier attempts included (all were billed).
+
+    A fresh `recorder` (StepRecorder) already holds the sums of every step: no query then.
+    """
+    known = recorder.sums() if recorder is not None and hasattr(recorder, "sums") else None
+    sums = known or run.steps.aggregate(**{name: Sum(name) for name in TOTALS})
     for name in TOTALS:
         setattr(run, name, sums[name] or 0)
 

@@ -8,7 +8,6 @@ run_prepare -> propose (here) -> run_verify -> run_conclude.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,13 +19,19 @@ from django.utils import timezone
 from django_q.exceptions import TimeoutException
 from django_q.tasks import async_task
 
-from connectors.base import RecordRef, RetriableCRMError
+from connectors.base import RetriableCRMError
 from salesops.agents.base import EngineResult, RunInput
-from salesops.models import AgentBatchItem, Connection, Escalation, Run, Sop, SopVersion
-from salesops.services.connections import connection_default
+from salesops.models import AgentBatchItem, Escalation, Run
 from salesops.services.escalations import escalation_write
 from salesops.services.plugins import engine_get
 from salesops.services.run_conclude import run_conclude, run_write
+
+# Creating runs lives in run_create; these names stay importable from here.
+# Creating runs lives in run_create; these names stay importable from here (re-exported).
+from salesops.services.run_create import run_create as run_create
+from salesops.services.run_create import run_enqueue as run_enqueue
+from salesops.services.run_create import run_key as run_key
+from salesops.services.run_create import runs_create as runs_create
 from salesops.services.run_prepare import run_prepare
 from salesops.services.run_state import (
     TOTALS,
@@ -39,7 +44,6 @@ from salesops.services.run_verify import judge_get, recorded_judge, run_origin, 
 from salesops.services.sops import knowledge_skills_get, sop_spec_get
 from salesops.services.steps import StepRecorder
 from salesops.specs.model import SopSpec
-from salesops.tasks_enqueue import queue_broker
 from salesops.verify import verify_result
 from salesops.verify.report import VerificationReport
 from salesops.verify.verifier import Judge, Origin
@@ -51,119 +55,6 @@ BATCH_HELD = (AgentBatchItem.Status.PENDING, AgentBatchItem.Status.SUCCEEDED)
 # A `retrying` run is due this much before its `retry_at`, so a worker whose clock is a little
 # behind the sweeper's does not turn the delivery away.
 CLOCK_SKEW = timedelta(seconds=5)
-
-
-def run_key(*, sop: Sop, connection: Connection, ref: RecordRef, event_key: str) -> str:
-    """One run per (SOP, connection, record, triggering event); long keys are hashed to fit."""
-    key = f"{sop.name}|{connection.slug}|{ref.object_type}:{ref.id}|{event_key}"
-    if len(key) > 200:
-        key = f"{sop.name}|{hashlib.sha256(key.encode()).hexdigest()}"
-    return key
-
-
-def _version_for(sop: Sop, version: SopVersion | None, object_type: str) -> SopVersion:
-    version = version or sop.published_version
-    if version is None:
-        raise ValueError(f"SOP {sop.name!r} has no published version")
-    if object_type != sop.object_type:
-        raise ValueError(f"SOP {sop.name!r} runs on {sop.object_type} records, not {object_type}")
-    return version
-
-
-def run_create(
-    *,
-    sop: Sop,
-    ref: RecordRef,
-    trigger: str,
-    event_key: str,
-    version: SopVersion | None = None,
-    shadow: bool = False,
-    connection: Connection | None = None,
-    user: Any = None,
-    enqueue: bool = True,
-) -> tuple[Run, bool]:
-    """Create the run for this (SOP, record, event) unless it exists; enqueue it after commit.
-
-    Returns (run, created). A second call with the same event returns the first run untouched.
-    """
-    runs, new = runs_create(
-        sop=sop,
-        refs=[ref],
-        trigger=trigger,
-        event_key=event_key,
-        version=version,
-        shadow=shadow,
-        connection=connection,
-        user=user,
-        enqueue=enqueue,
-    )
-    return runs[0], bool(new)
-
-
-def runs_create(
-    *,
-    sop: Sop,
-    refs: list[RecordRef],
-    trigger: str,
-    event_key: str,
-    version: SopVersion | None = None,
-    shadow: bool = False,
-    connection: Connection | None = None,
-    user: Any = None,
-    enqueue: bool = True,
-) -> tuple[list[Run], int]:
-    """`run_create` for many records of one event, in three queries; returns (runs, new).
-
-    Runs come back in the order of `refs`. A key created concurrently by another process may be
-    enqueued twice; the claim in `run_execute` makes the second delivery a no-op.
-    """
-    for ref in refs:
-        version = _version_for(sop, version, ref.object_type)
-    connection = connection or connection_default()
-    keys = [run_key(sop=sop, connection=connection, ref=ref, event_key=event_key) for ref in refs]
-    with transaction.atomic():
-        existing = set(
-            Run.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
-        )
-        fresh = [
-            Run(
-                idempotency_key=key,
-                sop=sop,
-                sop_version=version,
-                connection=connection,
-                object_type=ref.object_type,
-                record_id=ref.id,
-                trigger=trigger,
-                shadow=shadow,
-                created_by=user if getattr(user, "pk", None) else None,
-            )
-            for key, ref in dict(zip(keys, refs, strict=True)).items()
-            if key not in existing
-        ]
-        Run.objects.bulk_create(fresh, ignore_conflicts=True)
-        by_key = {r.idempotency_key: r for r in Run.objects.filter(idempotency_key__in=keys)}
-        created = [by_key[run.idempotency_key] for run in fresh]
-        if created and enqueue:
-
-            def enqueue_created() -> None:
-                for run in created:
-                    run_enqueue(run=run)
-
-            transaction.on_commit(enqueue_created)
-    return [by_key[key] for key in keys], len(created)
-
-
-def run_enqueue(*, run: Run) -> None:
-    """Hand the run to django-q2 by dotted path: the task is a thin shim around run_execute."""
-    cluster = settings.SALESOPS["RUN_CLUSTER"]
-    async_task(
-        "salesops.tasks.run_execute",
-        run.pk,
-        task_name=f"run-{run.pk}",
-        group=f"sop:{run.sop_id}",
-        cluster=cluster,
-        broker=queue_broker(cluster or None),  # one client per process, not one per run
-    )
 
 
 def runs_abandoned(*, now: datetime) -> QuerySet[Run]:
@@ -249,7 +140,7 @@ def run_execute(*, run_id: int, now: datetime | None = None) -> Run:
     """
     now = now or timezone.now()
     claim = _claim(run_id, now)
-    run = Run.objects.select_related("sop", "sop_version__sop").get(pk=run_id)
+    run = Run.objects.select_related("sop", "sop_version__sop", "connection").get(pk=run_id)
     if claim is None:
         return run
     first = claim == "fresh" and run.attempts == 1 and not run.crm_retries
@@ -290,12 +181,24 @@ def _execute(run: Run, spec: SopSpec, recorder: StepRecorder, now: datetime) -> 
     in_process = getattr(engine, "in_process", False)
     with transaction.atomic() if in_process else contextlib.nullcontext():
         outcome = _propose(run, spec, recorder, now, engine, prepared)
-    if isinstance(outcome, Run):
-        return outcome
+        if isinstance(outcome, Run):
+            return outcome
+        if in_process and not _writes(run, outcome):
+            # Nothing goes to the CRM: conclude in the same transaction, whose last save
+            # stores the proposal too (run_proposal_accept skipped its own).
+            assert run.output is not None
+            return run_conclude(
+                run=run, spec=spec, recorder=recorder, now=now, report=outcome, output=run.output
+            )
     assert run.output is not None  # run_proposal_accept returns the run when there is none
     return run_conclude(
         run=run, spec=spec, recorder=recorder, now=now, report=outcome, output=run.output
     )
+
+
+def _writes(run: Run, report: VerificationReport) -> bool:
+    """Whether concluding this report writes to the CRM (not shadow, nothing blocking)."""
+    return not run.shadow and report.writable
 
 
 def _propose(
@@ -308,7 +211,11 @@ def _propose(
 ) -> VerificationReport | Run:
     """Stage 2, propose: ask the engine, then verify and store the proposal with its checks."""
     run.engine = engine.name
-    run.save(update_fields=["engine", "input"])
+    in_process = getattr(engine, "in_process", False)
+    if not in_process:
+        # A model call may take minutes: store what was read first. An in-process engine's
+        # proposal is stored with its input in the same transaction (run_proposal_accept).
+        run.save(update_fields=["engine", "input"])
     origin: Origin = getattr(engine, "origin", "model")
     fallback_judge: list[Judge | None] = []
 
@@ -340,7 +247,13 @@ def _propose(
         record_step=recorder,
     )
     return run_proposal_accept(
-        run=run, spec=spec, result=result, recorder=recorder, now=now, verify=verify
+        run=run,
+        spec=spec,
+        result=result,
+        recorder=recorder,
+        now=now,
+        verify=verify,
+        concluded_here=in_process,
     )
 
 
@@ -353,19 +266,26 @@ def run_proposal_accept(
     now: datetime,
     verify: Any = None,
     judge: Judge | None = None,
+    concluded_here: bool = False,
 ) -> VerificationReport | Run:
     """Store an engine's proposal with its verified checks (interactive or batch result);
     the run, failed, when there is no proposal. Stored before anything else happens, so a
-    run reclaimed after a worker died resumes from here instead of paying the model again."""
+    run reclaimed after a worker died resumes from here instead of paying the model again.
+
+    `concluded_here`: the caller concludes in this same transaction when nothing is written
+    to the CRM, and that final save stores the proposal; it is not saved twice then.
+    """
     run.engine, run.model, run.output = result.engine, result.model, result.output
     if result.output is None:
-        run_totals(run)
+        run_totals(run, recorder)
         return run_finish(
             run, Run.State.FAILED, reason=result.error or "the engine produced no result"
         )
     origin: Origin = "rules" if result.engine == "rules" else "model"
     report = result.report or (verify(result.output) if verify else None)
-    with transaction.atomic():
+    # No savepoint inside an in-process engine's transaction (two queries a run): an error
+    # here leaves that transaction too, so nothing could be half-kept.
+    with transaction.atomic(savepoint=False):
         report = run_verify(
             run=run,
             spec=spec,
@@ -376,9 +296,10 @@ def run_proposal_accept(
             judge=judge,
             report=report,
         )
-        run_totals(run)
+        run_totals(run, recorder)
         run.reason = result.error
-        run.save(update_fields=["output", "engine", "model", "reason", *TOTALS])
+        if not (concluded_here and not _writes(run, report)):
+            run.save(update_fields=["output", "input", "engine", "model", "reason", *TOTALS])
     return report
 
 

@@ -3,47 +3,22 @@ keeps it fresh, as its own scheduled task)."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from croniter import croniter
 from django.utils import timezone
 
-from connectors.base import RecordRef
-from salesops.models import Connection, CrmRecordMirror, Run, Sop
+from salesops.models import AgentBatchItem, Connection, Run, Sop
 from salesops.services import agent_batches
 from salesops.services.connections import sop_connections
 from salesops.services.ratelimit import connection_schedulable
-from salesops.services.runs import run_create
+from salesops.services.selection import Chunk, mirror_ids_selected, runs_create_chunks
+from salesops.services.selection import mirror_document as mirror_document  # re-exported
 from salesops.services.sops import sop_spec_get
-from salesops.specs.model import ExpressionError
-
-logger = logging.getLogger(__name__)
 
 # A slot older than this is not started late: after downtime we skip to the next slot.
 CATCH_UP = timedelta(minutes=15)
-
-
-def mirror_document(mirror: CrmRecordMirror, *, now: datetime) -> dict[str, Any]:
-    """A selector's view of a mirrored record: its properties plus the derived day counts."""
-    doc: dict[str, Any] = {
-        "id": mirror.record_id,
-        "object": mirror.object_type,
-        **mirror.properties,
-    }
-    last = doc.get("last_activity_at")
-    doc["days_since_last_activity"] = (
-        (now - datetime.fromisoformat(last)).days if isinstance(last, str) and last else None
-    )
-    if mirror.object_type == "deal":
-        close = doc.get("close_date")
-        doc["days_to_close"] = (
-            (datetime.fromisoformat(close).date() - now.date()).days
-            if isinstance(close, str) and close
-            else None
-        )
-    return doc
 
 
 def schedule_tick(*, now: datetime | None = None) -> int:
@@ -76,38 +51,36 @@ def _start_slot(
     # With batching on, the slot's new runs are sent as Message Batches once all are created.
     batching = agent_batches.batch_scheduled_runs()
     fresh: list[Run] = []
-    mirrors = CrmRecordMirror.objects.filter(
-        connection=connection, object_type=sop.object_type, deleted_at__isnull=True
+    selected = mirror_ids_selected(
+        connection=connection, object_type=sop.object_type, where=trigger.where, now=now
     )
-    for mirror in mirrors.iterator(chunk_size=500):
-        if trigger.where is not None:
-            activation = {
-                "record": mirror_document(mirror, now=now),
-                "now": now.isoformat(),
-                "today": now.date().isoformat(),
-            }
-            try:
-                if trigger.where.evaluate(activation) is not True:
-                    continue
-            except ExpressionError as exc:
-                logger.info("where of %s skipped %s: %s", sop.name, mirror, exc)
-                continue
-        run, created = run_create(
-            sop=sop,
-            ref=RecordRef(sop.object_type, mirror.record_id),
-            trigger=Run.Trigger.SCHEDULE,
-            event_key=f"schedule:{index}:{slot.isoformat()}",
-            connection=connection,
-            enqueue=not batching,
-        )
-        started += int(created)
-        # A queued run never sent (a tick that died before dispatch) is picked up again.
-        unsent = batching and run.state == Run.State.QUEUED
-        if unsent and (created or not agent_batches.run_batched(run=run)):
-            fresh.append(run)
+    for chunk in runs_create_chunks(
+        sop=sop,
+        record_ids=selected,
+        trigger=Run.Trigger.SCHEDULE,
+        event_key=f"schedule:{index}:{slot.isoformat()}",
+        connection=connection,
+        enqueue=not batching,
+    ):
+        started += len(chunk.created)
+        if batching:
+            fresh += _unsent(chunk)
     if fresh:
         agent_batches.runs_dispatch(runs=fresh)
     return started
+
+
+def _unsent(chunk: Chunk) -> list[Run]:
+    """The chunk's queued runs never sent: the new ones, and those a tick that died before
+    dispatch left behind (queued, in no batch), which are picked up again."""
+    created = {run.pk for run in chunk.created}
+    queued = {run.pk: run for run in chunk.runs if run.state == Run.State.QUEUED}
+    batched = set(
+        AgentBatchItem.objects.filter(run_id__in=set(queued) - created).values_list(
+            "run_id", flat=True
+        )
+    )
+    return [run for pk, run in queued.items() if pk in created or pk not in batched]
 
 
 # (schedule name, task): each runs every minute. The tick only reads the mirror; the sync

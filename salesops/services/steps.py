@@ -25,7 +25,9 @@ class StepRecorder:
 
     def __init__(self, run: Run, *, fresh: bool = False) -> None:
         self.run = run
-        # A run on its first attempt has no steps yet: skip the query on the hot path.
+        # A run on its first attempt has no steps yet: skip the query on the hot path. It also
+        # means every step of the run goes through this recorder, so its sums need no query.
+        self.fresh = fresh
         last = None if fresh else run.steps.order_by("-seq").values_list("seq", flat=True).first()
         self.seq = last or 0
         self.totals = {
@@ -59,6 +61,13 @@ class StepRecorder:
         self.totals["cache_write_tokens"] += step.cache_write_tokens
         self.totals["cache_read_tokens"] += step.cache_read_tokens
         self.cost += Decimal(str(round(step.cost_usd, 6)))
+
+    def sums(self) -> dict[str, Any] | None:
+        """The run's token and cost totals when every step of it went through this recorder
+        (a fresh run); None when earlier attempts recorded steps too."""
+        if not self.fresh:
+            return None
+        return {**self.totals, "cost_usd": self.cost}
 
     def checks(self, outcomes: list[CheckOutcome]) -> None:
         """Record a verification's outcomes as `check` steps, in one insert."""

@@ -149,7 +149,9 @@ def run_write_back(
     """
     actions = write_actions(run=run, spec=spec, output=output, record=record, now=now)
     with transaction.atomic():
-        existing = {row.seq: row for row in run.writes.all()}
+        # A fresh run (first attempt, StepRecorder(fresh=True)) has no writes yet: no read.
+        fresh = getattr(recorder, "fresh", False)
+        existing = {} if fresh else {row.seq: row for row in run.writes.all()}
         missing = [
             WriteBack(
                 run=run,

@@ -6,12 +6,10 @@ package; this module only knows the skills implemented in code.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
-
-import jsonschema
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from salesops.skills.offline import deal_review, follow_up, lead_qualification
 from salesops.skills.tools import (
@@ -25,6 +23,9 @@ from salesops.skills.tools import (
     ToolInputError,
 )
 from salesops.specs.model import SopSpec
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = [
     "OFFLINE_SKILLS",
@@ -52,12 +53,18 @@ OFFLINE_SKILLS: dict[str, OfflineSkill] = {
     "deal_review": deal_review,
 }
 
-# One validator per tool, built once: tools are called in a model's tool loop, often repeatedly.
-_VALIDATORS: dict[str, tuple[Tool, Draft202012Validator]] = {
-    tool.name: (tool, Draft202012Validator(tool.input_schema))
-    for tools in TOOL_SKILLS.values()
-    for tool in tools
-}
+
+@functools.cache
+def _validators() -> dict[str, tuple[Tool, Draft202012Validator]]:
+    # One validator per tool, built once: tools are called in a model's tool loop, often
+    # repeatedly. Built on first use, not at import: jsonschema costs ~30 ms of start-up.
+    from jsonschema import Draft202012Validator
+
+    return {
+        tool.name: (tool, Draft202012Validator(tool.input_schema))
+        for tools in TOOL_SKILLS.values()
+        for tool in tools
+    }
 
 
 def tool_skill_names() -> set[str]:
@@ -90,11 +97,13 @@ def tool_call(tool: Tool, args: Any, record: dict[str, Any]) -> Any:
     """
     if not isinstance(args, dict):
         raise ToolInputError(f"{tool.name}: arguments must be an object, got {type(args).__name__}")
-    cached = _VALIDATORS.get(tool.name)
+    import jsonschema
+
+    cached = _validators().get(tool.name)
     if cached is not None and cached[0] is tool:
         validator = cached[1]
     else:
-        validator = Draft202012Validator(tool.input_schema)
+        validator = jsonschema.Draft202012Validator(tool.input_schema)
     errors = sorted(validator.iter_errors(args), key=lambda e: e.json_path)
     if errors:
         detail = "; ".join(f"{e.json_path}: {e.message}" for e in errors)

@@ -40,13 +40,15 @@ import itertools
 import os
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cel
 from lark import Token, Tree
 
 from salesops.specs.cel_functions import PLAIN_FUNCTIONS
 from salesops.specs.model import ExpressionError
+
+if TYPE_CHECKING:
+    import cel
 
 RUNTIME_ENV = "SALESOPS_CEL_RUNTIME"
 
@@ -107,6 +109,10 @@ def to_plain(value: Any) -> Any:
 
 def build_context(variables: Mapping[str, Any]) -> cel.Context | None:
     """A Rust evaluation context for these plain variables; None when one cannot be converted."""
+    # Imported here, not at the top: the `cel` package loads its CLI (prompt_toolkit, typer) on
+    # import, ~0.1 s that every management command would pay through the admin's imports.
+    import cel
+
     try:
         plain = {str(name): to_plain(value) for name, value in variables.items()}
         return cel.Context(variables=plain, functions=RUST_FUNCTIONS)
@@ -185,6 +191,8 @@ def compile_program(text: str, tree: Tree) -> cel.Program | None:
     rewritten = rewrite_has(text, tree)
     if rewritten is None:
         return None
+    import cel  # lazily: see build_context
+
     try:
         program = cel.compile(rewritten)
     except BaseException as exc:  # a form the Rust parser does not know: celpy evaluates it

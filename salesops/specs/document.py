@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from connectors.inputs import InputRejected, text_check
 from salesops.specs.cel_tree import suggest
 from salesops.specs.frontmatter_schema import PATTERN_HELP
 from salesops.specs.model import SpecError, SpecIssue
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 FRONT_MATTER = "front_matter"
 _FENCE = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
@@ -191,6 +192,9 @@ def schema_issues(
     """Shape problems as issues, plus the (at most two-part) paths they make unusable."""
     issues: list[SpecIssue] = []
     bad: set[tuple[Any, ...]] = set()
+    # Imported on first use: jsonschema costs ~30 ms, which every command would pay at start-up.
+    from jsonschema import Draft202012Validator
+
     errors = Draft202012Validator(schema).iter_errors(data)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         for field, message in _schema_messages(error):

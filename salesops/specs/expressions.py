@@ -18,6 +18,7 @@ Null semantics (every record field is present, None when unknown):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -52,8 +53,11 @@ class _Runner(celpy.InterpretedRunner):
         return _Evaluator(ast=self.ast, activation=self.new_activation()).evaluate(context)
 
 
-# One environment for the process: building celpy's lark parser is the expensive part.
-_ENV = celpy.Environment(runner_class=_Runner)
+@functools.cache
+def _env() -> celpy.Environment:
+    # One environment for the process: building celpy's lark parser is the expensive part
+    # (~0.1 s), so it is built on the first compile, not when a command imports this module.
+    return celpy.Environment(runner_class=_Runner)
 
 
 def to_cel(value: Any) -> Any:
@@ -270,7 +274,7 @@ def check_expression(
     if problems:
         return None, problems
     try:
-        tree = _ENV.compile(text)
+        tree = _env().compile(text)
     except CELParseError as exc:
         column = getattr(exc, "column", None)
         near = f" near {text[column - 1 : column + 11]!r}" if column else ""
@@ -284,7 +288,7 @@ def check_expression(
         static_type, problems = check_tree(tree, scope.variables)
         if problems:
             return None, problems
-        program = _ENV.program(tree, functions=FUNCTIONS)
+        program = _env().program(tree, functions=FUNCTIONS)
         rust = cel_runtime.compile_program(text, tree)
     except RecursionError:  # the limits above should make this unreachable; never a 500
         return None, ["the expression is too deeply nested to check"]

@@ -11,7 +11,6 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from croniter import croniter
-from jsonschema import Draft202012Validator
 
 from connectors.record_model import OBJECT_FIELDS, RELATIONS, event_names
 from salesops.specs.cel_tree import suggest
@@ -111,6 +110,8 @@ class SopChecker:
         if not usable(self.bad, "output"):
             return
         output = self.data["output"]
+        from jsonschema import Draft202012Validator  # ~30 ms: not at every command's start-up
+
         meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
         errors = sorted(meta.iter_errors(output), key=lambda e: [str(p) for p in e.absolute_path])
         for error in errors:

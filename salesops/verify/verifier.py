@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any, Literal
 
 from salesops.skills.context import iso_timestamp, to_utc
 from salesops.specs.expressions import PreparedActivation
@@ -24,6 +22,9 @@ from salesops.verify.injection import injection_outcomes
 from salesops.verify.policy import failure_message, texts_variable
 from salesops.verify.report import CheckOutcome, VerificationReport
 from salesops.verify.rubric import rubric_outcomes
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 Judge = Callable[[Check, dict[str, Any], dict[str, Any]], CheckOutcome]
 # Who produced the result: a model engine, the deterministic rules engine, or a human reviewer.
@@ -42,6 +43,9 @@ def schema_validator(schema: dict[str, Any]) -> Draft202012Validator:
     if cached is not None and cached[0] is schema:
         _validators.move_to_end(key)
         return cached[1]
+    # Imported on first use: jsonschema costs ~30 ms of every command's start-up.
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     _validators[key] = (schema, validator)
     if len(_validators) > _CACHE_SIZE:

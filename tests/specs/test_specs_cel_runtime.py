@@ -226,7 +226,7 @@ def test_has_is_null_aware_inside_macros_and_for_a_null_result() -> None:
 
 def test_has_rewrite_guards_every_step_of_a_plain_member_chain() -> None:
     text = "!has(record.a.b) || 'has(x.y)' == record.s.map(d, has(d.c))[0]"
-    tree = expressions_module._ENV.compile(text)
+    tree = expressions_module._env().compile(text)
 
     assert cel_runtime.rewrite_has(text, tree) == (
         "!(record != null && has(record.a) && record.a != null && has(record.a.b) && "

@@ -260,8 +260,8 @@ def test_evaluation_reuses_the_compiled_program(monkeypatch: pytest.MonkeyPatch)
     def fail(*args: Any) -> None:
         raise AssertionError("evaluate must not parse again")
 
-    monkeypatch.setattr(expressions_module._ENV, "compile", fail)
-    monkeypatch.setattr(expressions_module._ENV, "program", fail)
+    monkeypatch.setattr(expressions_module._env(), "compile", fail)
+    monkeypatch.setattr(expressions_module._env(), "program", fail)
 
     assert [expr.evaluate({"record": {"amount": n}}) for n in (0, 5)] == [False, True]
 

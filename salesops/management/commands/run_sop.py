@@ -7,13 +7,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from salesops.models import Run
-from salesops.selectors import runs_wait
 from salesops.services.batches import (
     records_missing,
-    records_select,
-    runs_execute_inline,
-    runs_start,
+    records_select_iter,
+    run_execute_inline,
+    runs_in_order,
+    runs_start_ids,
+    runs_wait_ids,
     sop_get,
 )
 from salesops.specs.model import SpecError
@@ -47,26 +47,28 @@ class Command(BaseCommand):
             sop = sop_get(name=opts["sop"])
             if sop.published_version is None:
                 raise CommandError(f"SOP {sop.name} has no published version")
-            ids = opts["record"] or records_select(sop=sop, where=opts["where"])
-            missing = records_missing(sop=sop, record_ids=ids) if opts["record"] else []
+            named: list[str] = opts["record"]
+            missing = records_missing(sop=sop, record_ids=named) if named else []
             if missing:
                 raise CommandError(f"no {sop.object_type} with id {', '.join(missing)} in the CRM")
+            # A selection is streamed into the runs a chunk at a time, never held whole.
+            ids = named or records_select_iter(sop=sop, where=opts["where"])
         except (ValueError, SpecError) as exc:
             raise CommandError(str(exc)) from exc
-        if not ids:
-            self.stdout.write("no records selected")
-            return
-        runs, _ = runs_start(
+        run_ids = runs_start_ids(
             sop=sop, record_ids=ids, shadow=opts["dry_run"], enqueue=not opts["sync"]
         )
-        with tqdm(total=len(runs), desc=sop.name, unit="run", file=self.stderr._out) as bar:
+        if not run_ids:
+            self.stdout.write("no records selected")
+            return
+        with tqdm(total=len(run_ids), desc=sop.name, unit="run", file=self.stderr._out) as bar:
             if opts["sync"]:
-                for run in runs:
-                    runs_execute_inline([run])
+                for run_id in run_ids:
+                    run_execute_inline(run_id)
                     bar.update(1)
             else:
-                finished = runs_wait(
-                    [r.pk for r in runs],
+                finished = runs_wait_ids(
+                    run_ids,
                     timeout=opts["timeout"],
                     on_progress=lambda done: bar.update(done - bar.n),
                 )
@@ -75,6 +77,6 @@ class Command(BaseCommand):
                         f"runs still pending after {opts['timeout']:.0f}s: is a qcluster running? "
                         "(python manage.py qcluster, or use --sync)"
                     )
-        for run in Run.objects.filter(pk__in=[r.pk for r in runs]).order_by("record_id"):
+        for run in runs_in_order(run_ids):
             line = f"{run.object_type}:{run.record_id:<8} {run.state:<10} {run.reason[:100]}"
             self.stdout.write(line.rstrip())
