@@ -85,3 +85,21 @@ def rules_bench_start() -> str:
 
     call_command("migrate", verbosity=0)
     return label
+
+
+def runs_table(rows: list[dict], kinds: tuple[str, ...]) -> list[str]:
+    """The per-SOP table of a runs bench: API calls per run by kind, mean and min-max."""
+    lines = [
+        "| SOP | runs | outcomes | " + " | ".join(kinds) + " | total per run (mean, min-max) |",
+        "|---|---|---|" + "---|" * len(kinds) + "---|",
+    ]
+    for r in rows:
+        runs = max(r["runs"], 1)
+        cells = [f"{sum(c[k] for c in r['per_run']) / runs:.1f}" for k in kinds]
+        totals = [sum(c.values()) for c in r["per_run"]] or [0]
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r["states"].items()))
+        lines.append(
+            f"| {r['sop']} | {r['runs']} | {outcomes} | " + " | ".join(cells) + " | "
+            f"{sum(totals) / runs:.1f} ({min(totals)}-{max(totals)}) |"
+        )
+    return lines

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import now_stamp, results_section_write, rules_bench_start
+from bench.common import now_stamp, results_section_write, rules_bench_start, runs_table
 from bench.salesforce_report import env_prefix
 
 SOPS = ("lead-qualification", "follow-up", "deal-review")
@@ -136,18 +136,8 @@ def report(rows: list[dict[str, Any]], label: str, per_sop: int) -> str:
         "Skipped runs (the SOP's `applies_when` is false) read the record and its context, "
         "then stop.",
         "",
-        "| SOP | runs | outcomes | " + " | ".join(KINDS) + " | total per run (mean, min-max) |",
-        "|---|---|---|" + "---|" * len(KINDS) + "---|",
+        *runs_table(rows, KINDS),
     ]
-    for r in rows:
-        runs = max(r["runs"], 1)
-        cells = [f"{sum(c[k] for c in r['per_run']) / runs:.1f}" for k in KINDS]
-        totals = [sum(c.values()) for c in r["per_run"]] or [0]
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r["states"].items()))
-        lines.append(
-            f"| {r['sop']} | {r['runs']} | {outcomes} | " + " | ".join(cells) + " | "
-            f"{sum(totals) / runs:.1f} ({min(totals)}-{max(totals)}) |"
-        )
     return "\n".join(lines)
 
 
